@@ -1,0 +1,42 @@
+//! Runtime types behind the [`asyncio`](https://docs.rs/asyncio) crate.
+//!
+//! Most users depend on `asyncio`, which re-exports everything here together with the
+//! macros (`#[async_main]`, `gather!`, `async_for!`, ...). This crate holds everything
+//! that is not a macro:
+//!
+//! | module | asyncio idea |
+//! |---|---|
+//! | [`runtime`] | `asyncio.run`, the event loop, debug mode |
+//! | [`task`] | `asyncio.create_task`, `Task`, `asyncio.to_thread` |
+//! | [`time`] | `asyncio.sleep`, `asyncio.timeout` / `wait_for` |
+//! | [`gather`] | `asyncio.gather`, `asyncio.as_completed`, `asyncio.wait(FIRST_COMPLETED)` |
+//! | [`generator`] | `async def ... yield` (async generators) |
+//! | [`iter`] | `async for` (the `AsyncIterable` protocol) |
+//! | [`group`] | `asyncio.TaskGroup`, `ExceptionGroup` |
+//!
+//! The combinators in [`gather`], [`generator`], [`iter`] and [`group::scope`] only poll
+//! futures and run on any executor; [`runtime`], [`task`], [`time`] and
+//! [`group::TaskGroup`] use the tokio backend.
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+
+pub mod gather;
+pub mod generator;
+pub mod group;
+pub mod iter;
+pub mod runtime;
+pub mod task;
+pub mod time;
+
+// --- foundation ---
+pub use runtime::run;
+pub use task::{Task, spawn, spawn_local, to_thread, yield_now};
+pub use time::{TimeoutError, sleep, sleep_until, timeout};
+// --- gather ---
+// --- generator / async_for ---
+// --- group ---
+
+pub use futures_core::Stream;
+
+#[doc(hidden)]
+pub mod __private;

@@ -1,0 +1,398 @@
+//! Tasks — `asyncio.create_task`, with the garbage-collection gotcha fixed.
+//!
+//! | asyncio | here |
+//! |---|---|
+//! | `task = asyncio.create_task(coro())` | `let task = spawn(fut);` (or [`spawn_local`] for `!Send` futures) |
+//! | `await task` | `task.await` |
+//! | `task.cancel()` | `task.cancel().await` → `Option<T>`, or just drop the `Task` |
+//! | `asyncio.create_task(coro(), name="fetch-1")` | `task::Builder::new().name("fetch-1").spawn(fut)` |
+//! | `task.done()` | [`Task::is_finished`] |
+//! | keeping a reference so the task is not garbage-collected | [`Task::detach`] |
+//! | `await asyncio.to_thread(f)` | `to_thread(f).await` |
+//! | `await asyncio.sleep(0)` | `yield_now().await` |
+//!
+//! **Dropping a [`Task`] cancels it.** asyncio keeps only a weak reference to a running
+//! task, so a task whose handle is lost may be garbage-collected mid-flight; tokio's
+//! `JoinHandle` does the opposite and lets a dropped task run on unobserved. Here the
+//! rule is the one of every other value: the task lives as long as its `Task` does.
+//! Code after the await point where it was cancelled never runs; to let it run on,
+//! call [`Task::detach`]. `Task` is `#[must_use]`, so dropping one by accident warns.
+//!
+//! A panic inside a task resumes in whoever awaits its `Task`, with the original
+//! payload. A detached task that panics is reported on stderr with its name and the
+//! place it was spawned (asyncio's "Task exception was never retrieved").
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::panic::{Location, resume_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use tokio::task::JoinHandle;
+
+pub use tokio::task::yield_now;
+
+use crate::runtime::{expect_loop, no_loop};
+
+/// A spawned task: a future of its output. Dropping it cancels the task.
+///
+/// Returned by [`spawn`], [`spawn_local`], [`to_thread`] and [`Builder`]. Await it for
+/// the task's output; a panic in the task resumes in the awaiter.
+///
+/// # Examples
+///
+/// ```
+/// # asyncio_core::run(async {
+/// let task = asyncio_core::spawn(async { 1 + 1 });
+/// assert_eq!(task.await, 2);
+/// # });
+/// ```
+#[must_use = "dropping a Task cancels it: `.await` it for its output, or call `.detach()` to let it run in the background"]
+pub struct Task<T> {
+    handle: Option<JoinHandle<T>>,
+    meta: Meta,
+    /// How to watch the task for an unretrieved panic once detached: spawns the
+    /// watcher with `tokio::spawn` or `spawn_local` to match the task's `Send`-ness.
+    on_detach: fn(JoinHandle<T>, Meta),
+}
+
+#[derive(Clone)]
+pub(crate) struct Meta {
+    name: Option<Arc<str>>,
+    location: &'static Location<'static>,
+}
+
+impl Meta {
+    fn describe(&self) -> String {
+        match &self.name {
+            Some(name) => format!("task '{name}' (spawned at {})", self.location),
+            None => format!("task spawned at {}", self.location),
+        }
+    }
+}
+
+impl<T> Task<T> {
+    /// The task's name, if it was given one with [`Builder::name`].
+    ///
+    /// ```
+    /// # asyncio_core::run(async {
+    /// let t = asyncio_core::task::Builder::new().name("fetch-1").spawn(async {});
+    /// assert_eq!(t.name(), Some("fetch-1"));
+    /// t.await;
+    /// # });
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.meta.name.as_deref()
+    }
+
+    /// Where the task was spawned (the caller of `spawn`).
+    ///
+    /// ```
+    /// # asyncio_core::run(async {
+    /// let t = asyncio_core::spawn(async {});
+    /// assert_eq!(t.location().line(), line!() - 1);
+    /// t.await;
+    /// # });
+    /// ```
+    pub fn location(&self) -> &'static Location<'static> {
+        self.meta.location
+    }
+
+    /// Whether the task has finished (returned, panicked or been cancelled):
+    /// asyncio's `task.done()`.
+    ///
+    /// ```
+    /// # asyncio_core::run(async {
+    /// let t = asyncio_core::spawn(async {});
+    /// asyncio_core::sleep(std::time::Duration::from_millis(1)).await;
+    /// assert!(t.is_finished());
+    /// # });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.handle().is_finished()
+    }
+
+    /// Lets the task run on in the background, unobserved; its output is discarded.
+    ///
+    /// It still stops when the event loop does. If it panics, the panic is reported on
+    /// stderr with the task's name and spawn location.
+    ///
+    /// ```
+    /// # asyncio_core::run(async {
+    /// let (tx, rx) = tokio::sync::oneshot::channel();
+    /// asyncio_core::spawn(async move { tx.send(5).unwrap() }).detach();
+    /// assert_eq!(rx.await.unwrap(), 5);
+    /// # });
+    /// ```
+    pub fn detach(mut self) {
+        let handle = self.handle.take().expect("Task polled after completion");
+        (self.on_detach)(handle, self.meta.clone());
+    }
+
+    /// Cancels the task and waits until it has stopped: `task.cancel()`.
+    ///
+    /// Returns `Some(output)` if the task had already finished, `None` if it was
+    /// cancelled. Once this resolves, the task's future has been dropped. If the task
+    /// had panicked, the panic resumes here.
+    ///
+    /// ```
+    /// # asyncio_core::run(async {
+    /// let t = asyncio_core::spawn(std::future::pending::<()>());
+    /// assert_eq!(t.cancel().await, None);
+    ///
+    /// let t = asyncio_core::spawn(async { 3 });
+    /// asyncio_core::sleep(std::time::Duration::from_millis(1)).await;
+    /// assert_eq!(t.cancel().await, Some(3));
+    /// # });
+    /// ```
+    pub async fn cancel(mut self) -> Option<T> {
+        let handle = self.handle.take().expect("Task polled after completion");
+        handle.abort();
+        match handle.await {
+            Ok(out) => Some(out),
+            Err(e) if e.is_panic() => resume_unwind(e.into_panic()),
+            Err(_) => None,
+        }
+    }
+
+    fn handle(&self) -> &JoinHandle<T> {
+        self.handle.as_ref().expect("Task polled after completion")
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.handle {
+            handle.abort();
+        }
+    }
+}
+
+impl<T> Future for Task<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let handle = self.handle.as_mut().expect("Task polled after completion");
+        let res = ready!(Pin::new(handle).poll(cx));
+        self.handle = None;
+        Poll::Ready(match res {
+            Ok(out) => out,
+            Err(e) if e.is_panic() => resume_unwind(e.into_panic()),
+            Err(_) => panic!(
+                "{} was cancelled because its event loop shut down",
+                self.meta.describe()
+            ),
+        })
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("name", &self.name())
+            .field("location", &self.meta.location)
+            .field("finished", &self.handle.as_ref().map(JoinHandle::is_finished))
+            .finish()
+    }
+}
+
+/// Spawns `future` as a task on the running event loop: `asyncio.create_task(coro)`.
+///
+/// The future must be `Send + 'static`; under the multi-threaded loop it may run on any
+/// worker. For `!Send` futures use [`spawn_local`].
+///
+/// # Panics
+///
+/// Panics with `no running event loop` when called outside an event loop.
+///
+/// # Examples
+///
+/// ```
+/// # asyncio_core::run(async {
+/// let a = asyncio_core::spawn(async { "a" });
+/// let b = asyncio_core::spawn(async { "b" });
+/// assert_eq!((a.await, b.await), ("a", "b"));
+/// # });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Builder::new().spawn(future)
+}
+
+/// Spawns a `!Send` future as a task on the current thread's loop.
+///
+/// Works anywhere on the thread that called [`run`](crate::run) (or the thread of
+/// `#[async_main]` / `#[async_test]`), in both flavors; in a multi-threaded loop it
+/// cannot be called from a task running on a worker thread.
+///
+/// # Panics
+///
+/// Panics with `no running event loop` when called outside an event loop, and when
+/// called on a worker thread of a multi-threaded loop.
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// # asyncio_core::run(async {
+/// let shared = Rc::new(5); // Rc is !Send: `spawn` would not accept this future
+/// let t = asyncio_core::spawn_local(async move { *shared + 1 });
+/// assert_eq!(t.await, 6);
+/// # });
+/// ```
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> Task<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    Builder::new().spawn_local(future)
+}
+
+/// Runs the blocking closure `f` on the loop's thread pool for blocking work, and
+/// resolves to its result: `await asyncio.to_thread(f)`.
+///
+/// Use it for CPU-heavy work and for blocking calls (sync file or DNS I/O, a sync
+/// client) so they do not hold up the event loop. A panic in `f` resumes in the awaiter.
+///
+/// A running closure cannot be interrupted: dropping the returned [`Task`] discards the
+/// result but lets `f` finish, as in asyncio.
+///
+/// # Panics
+///
+/// Panics with `no running event loop` when called outside an event loop.
+///
+/// # Examples
+///
+/// ```
+/// # asyncio_core::run(async {
+/// let sum = asyncio_core::to_thread(|| (1..=100u64).sum::<u64>()).await;
+/// assert_eq!(sum, 5050);
+/// # });
+/// ```
+#[track_caller]
+pub fn to_thread<F, R>(f: F) -> Task<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let location = Location::caller();
+    let handle = expect_loop("to_thread").spawn_blocking(|| crate::runtime::in_to_thread(f));
+    Task::new(handle, Meta { name: None, location }, watch_send)
+}
+
+/// Spawns tasks with options (a name): asyncio's `create_task(coro, name=...)`.
+///
+/// ```
+/// use asyncio_core::task::Builder;
+/// # asyncio_core::run(async {
+/// let t = Builder::new().name("fetch-1").spawn(async { 200 });
+/// assert_eq!(t.name(), Some("fetch-1"));
+/// assert_eq!(t.await, 200);
+/// # });
+/// ```
+#[derive(Debug, Default, Clone)]
+#[must_use = "a Builder does nothing until `.spawn(future)` is called"]
+pub struct Builder {
+    name: Option<Arc<str>>,
+}
+
+impl Builder {
+    /// A builder with no options set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Names the task. The name is returned by [`Task::name`] and appears in reports
+    /// about the task (a detached task's panic, debug-mode warnings, group errors).
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.name = Some(match name.into() {
+            Cow::Borrowed(s) => Arc::from(s),
+            Cow::Owned(s) => Arc::from(s),
+        });
+        self
+    }
+
+    /// Spawns a `Send` future; see [`spawn`].
+    #[track_caller]
+    pub fn spawn<F>(self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let location = Location::caller();
+        let handle = match tokio::runtime::Handle::try_current() {
+            Ok(h) => h.spawn(future),
+            Err(_) => no_loop("spawn"),
+        };
+        Task::new(handle, self.meta(location), watch_send)
+    }
+
+    /// Spawns a `!Send` future on the current thread; see [`spawn_local`].
+    #[track_caller]
+    pub fn spawn_local<F>(self, future: F) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let location = Location::caller();
+        if tokio::runtime::Handle::try_current().is_err() {
+            no_loop("spawn_local");
+        }
+        let handle = crate::runtime::spawn_local_inner(future);
+        Task::new(handle, self.meta(location), watch_local)
+    }
+
+    fn meta(self, location: &'static Location<'static>) -> Meta {
+        Meta {
+            name: self.name,
+            location,
+        }
+    }
+}
+
+impl<T> Task<T> {
+    fn new(handle: JoinHandle<T>, meta: Meta, on_detach: fn(JoinHandle<T>, Meta)) -> Self {
+        Task {
+            handle: Some(handle),
+            meta,
+            on_detach,
+        }
+    }
+}
+
+fn report_unretrieved<T>(res: Result<T, tokio::task::JoinError>, meta: &Meta) {
+    if let Err(e) = res {
+        if e.is_panic() {
+            let payload = e.into_panic();
+            let msg = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("<non-string panic payload>");
+            eprintln!(
+                "asyncio: {} panicked and nobody awaited it (task exception was never \
+                 retrieved): {msg}",
+                meta.describe()
+            );
+        }
+    }
+}
+
+fn watch_send<T: Send + 'static>(handle: JoinHandle<T>, meta: Meta) {
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        rt.spawn(async move { report_unretrieved(handle.await, &meta) });
+    }
+}
+
+fn watch_local<T: 'static>(handle: JoinHandle<T>, meta: Meta) {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        crate::runtime::spawn_local_inner(async move { report_unretrieved(handle.await, &meta) });
+    }
+}
