@@ -12,6 +12,8 @@
 
 use std::cell::Cell;
 use std::future::Future;
+use std::panic::Location;
+use std::time::Duration;
 
 /// Which event loop [`Builder::run`] starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,6 +79,8 @@ pub struct Builder {
     flavor: Flavor,
     worker_threads: Option<usize>,
     start_paused: bool,
+    debug: Option<bool>,
+    slow_poll: Option<Duration>,
 }
 
 impl Builder {
@@ -130,6 +134,35 @@ impl Builder {
         self
     }
 
+    /// Turns [debug mode](crate::debug) on or off: every poll of a task that holds the
+    /// loop longer than the [`slow_poll`](Self::slow_poll) threshold logs a warning
+    /// naming the task. Without this call, the `ASYNCIO_DEBUG=1` environment variable
+    /// decides.
+    ///
+    /// ```
+    /// use asyncio_core::runtime::Builder;
+    /// use std::time::Duration;
+    ///
+    /// Builder::new()
+    ///     .debug(true)
+    ///     .slow_poll(Duration::from_millis(50))
+    ///     .run(async {
+    ///         asyncio_core::sleep(Duration::from_millis(60)).await; // awaiting is fine
+    ///     });
+    /// ```
+    pub fn debug(mut self, on: bool) -> Self {
+        self.debug = Some(on);
+        self
+    }
+
+    /// The debug-mode threshold: a single poll longer than this is reported (asyncio's
+    /// `slow_callback_duration`). Default: `ASYNCIO_SLOW_POLL_MS` if set, else 100 ms.
+    /// Only used when debug mode is on.
+    pub fn slow_poll(mut self, threshold: Duration) -> Self {
+        self.slow_poll = Some(threshold);
+        self
+    }
+
     /// Starts the loop, runs `future` on it to completion, cancels every task still
     /// running, and returns the output. See [`run`].
     ///
@@ -145,10 +178,23 @@ impl Builder {
                  you are already inside async code, so `.await` the future instead"
             );
         }
-        let rt = self.build_tokio();
+        let threshold = crate::debug::resolve(self.debug, self.slow_poll);
+        let rt = self.build_tokio(threshold);
         let local = tokio::task::LocalSet::new();
-        let _guard = LoopGuard::enter();
-        let out = local.block_on(&rt, future);
+        let out = {
+            let _guard = LoopGuard::enter(threshold);
+            match threshold {
+                None => local.block_on(&rt, future),
+                Some(t) => {
+                    let label = crate::debug::TaskLabel {
+                        kind: crate::debug::Kind::Main,
+                        name: None,
+                        location: Location::caller(),
+                    };
+                    local.block_on(&rt, crate::debug::Instrumented::new(future, label, t))
+                }
+            }
+        };
         // asyncio.run cancels what is left: first the `spawn_local` tasks, then every
         // spawned task (dropping a tokio runtime drops its tasks and waits for workers).
         drop(local);
@@ -157,7 +203,7 @@ impl Builder {
     }
 
     #[track_caller]
-    fn build_tokio(&self) -> tokio::runtime::Runtime {
+    fn build_tokio(&self, debug: Option<Duration>) -> tokio::runtime::Runtime {
         let mut b = match self.flavor {
             Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
             Flavor::MultiThread => {
@@ -169,7 +215,10 @@ impl Builder {
             }
         };
         b.enable_all();
-        b.on_thread_start(|| POOL_THREAD.with(|c| c.set(true)));
+        b.on_thread_start(move || {
+            POOL_THREAD.with(|c| c.set(true));
+            DEBUG.with(|c| c.set(debug));
+        });
         if self.start_paused {
             assert!(
                 self.flavor == Flavor::CurrentThread,
@@ -203,22 +252,35 @@ thread_local! {
     static IN_LOOP: Cell<bool> = const { Cell::new(false) };
     /// True on the worker and blocking threads of a loop started by [`Builder::run`].
     static POOL_THREAD: Cell<bool> = const { Cell::new(false) };
+    /// The debug-mode threshold of the loop this thread belongs to, if debug is on.
+    static DEBUG: Cell<Option<Duration>> = const { Cell::new(None) };
     /// True while this thread runs a [`to_thread`](crate::to_thread) closure.
     static IN_TO_THREAD: Cell<bool> = const { Cell::new(false) };
 }
 
-struct LoopGuard(bool);
+struct LoopGuard(bool, Option<Duration>);
 
 impl LoopGuard {
-    fn enter() -> Self {
-        LoopGuard(IN_LOOP.with(|c| c.replace(true)))
+    fn enter(debug: Option<Duration>) -> Self {
+        LoopGuard(
+            IN_LOOP.with(|c| c.replace(true)),
+            DEBUG.with(|c| c.replace(debug)),
+        )
     }
 }
 
 impl Drop for LoopGuard {
     fn drop(&mut self) {
         IN_LOOP.with(|c| c.set(self.0));
+        DEBUG.with(|c| c.set(self.1));
     }
+}
+
+/// The debug-mode slow-poll threshold of the loop running on this thread, if debug
+/// mode is on.
+#[inline]
+pub(crate) fn debug_threshold() -> Option<Duration> {
+    DEBUG.with(Cell::get)
 }
 
 /// Marks the current thread as running a blocking `to_thread` closure, where starting a
@@ -240,6 +302,14 @@ pub(crate) fn in_to_thread<R>(f: impl FnOnce() -> R) -> R {
 fn in_running_loop() -> bool {
     IN_LOOP.with(Cell::get)
         || (tokio::task::try_id().is_some() && !IN_TO_THREAD.with(Cell::get))
+}
+
+/// Whether a tokio runtime context is (cheaply) known to be entered on this thread:
+/// inside [`Builder::run`], on one of its pool threads, or inside any tokio task. Only a
+/// thread-local read, unlike `Handle::try_current`, which clones an `Arc`.
+#[inline]
+pub(crate) fn surely_in_runtime() -> bool {
+    IN_LOOP.with(Cell::get) || POOL_THREAD.with(Cell::get) || tokio::task::try_id().is_some()
 }
 
 /// Panics with the "no running event loop" message if no tokio runtime is entered on

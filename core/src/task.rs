@@ -34,6 +34,7 @@ use tokio::task::JoinHandle;
 
 pub use tokio::task::yield_now;
 
+use crate::debug::{Instrumented, TaskLabel};
 use crate::runtime::{expect_loop, no_loop};
 
 /// A spawned task: a future of its output. Dropping it cancels the task.
@@ -327,9 +328,9 @@ impl Builder {
         F::Output: Send + 'static,
     {
         let location = Location::caller();
-        let handle = match tokio::runtime::Handle::try_current() {
-            Ok(h) => h.spawn(future),
-            Err(_) => no_loop("spawn"),
+        let handle = match crate::runtime::debug_threshold() {
+            None => spawn_send(future),
+            Some(t) => spawn_send(Instrumented::new(future, self.label(location), t)),
         };
         Task::new(handle, self.meta(location), watch_send)
     }
@@ -342,11 +343,26 @@ impl Builder {
         F::Output: 'static,
     {
         let location = Location::caller();
-        if tokio::runtime::Handle::try_current().is_err() {
+        if !crate::runtime::surely_in_runtime() && tokio::runtime::Handle::try_current().is_err() {
             no_loop("spawn_local");
         }
-        let handle = crate::runtime::spawn_local_inner(future);
+        let handle = match crate::runtime::debug_threshold() {
+            None => crate::runtime::spawn_local_inner(future),
+            Some(t) => crate::runtime::spawn_local_inner(Instrumented::new(
+                future,
+                self.label(location),
+                t,
+            )),
+        };
         Task::new(handle, self.meta(location), watch_local)
+    }
+
+    fn label(&self, location: &'static Location<'static>) -> TaskLabel {
+        TaskLabel {
+            kind: crate::debug::Kind::Task,
+            name: self.name.clone(),
+            location,
+        }
     }
 
     fn meta(self, location: &'static Location<'static>) -> Meta {
@@ -367,6 +383,24 @@ impl<T> Task<T> {
     }
 }
 
+/// `tokio::spawn` with asyncio's "no running event loop" message.
+#[track_caller]
+#[inline]
+fn spawn_send<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    if crate::runtime::surely_in_runtime() {
+        tokio::spawn(future)
+    } else {
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => h.spawn(future),
+            Err(_) => no_loop("spawn"),
+        }
+    }
+}
+
 fn report_unretrieved<T>(res: Result<T, tokio::task::JoinError>, meta: &Meta) {
     if let Err(e) = res {
         if e.is_panic() {
@@ -376,11 +410,11 @@ fn report_unretrieved<T>(res: Result<T, tokio::task::JoinError>, meta: &Meta) {
                 .copied()
                 .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
                 .unwrap_or("<non-string panic payload>");
-            eprintln!(
+            crate::debug::emit(&format!(
                 "asyncio: {} panicked and nobody awaited it (task exception was never \
                  retrieved): {msg}",
                 meta.describe()
-            );
+            ));
         }
     }
 }
