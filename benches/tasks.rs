@@ -60,19 +60,23 @@ fn spawn_await(c: &mut Criterion) {
             })
         });
         // The same with debug mode on: every poll of every task is timed.
-        g.bench_with_input(BenchmarkId::new("asyncio::spawn+debug", flavor), &(), |b, _| {
-            b.iter_custom(|iters| {
-                builder().debug(true).run(async move {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        let start = Instant::now();
-                        black_box(asyncio_round().await);
-                        total += start.elapsed();
-                    }
-                    total
+        g.bench_with_input(
+            BenchmarkId::new("asyncio::spawn+debug", flavor),
+            &(),
+            |b, _| {
+                b.iter_custom(|iters| {
+                    builder().debug(true).run(async move {
+                        let mut total = Duration::ZERO;
+                        for _ in 0..iters {
+                            let start = Instant::now();
+                            black_box(asyncio_round().await);
+                            total += start.elapsed();
+                        }
+                        total
+                    })
                 })
-            })
-        });
+            },
+        );
         g.bench_with_input(BenchmarkId::new("tokio::spawn", flavor), &(), |b, _| {
             b.iter_custom(|iters| {
                 builder().run(async move {

@@ -142,10 +142,17 @@ fn debug_off_reports_nothing() {
 fn the_threshold_option_is_honoured() {
     let w = warnings("threshold_50ms", &[]);
     assert_eq!(w.len(), 1, "{w:#?}");
-    assert!(w[0].contains("task 'medium'") && w[0].contains("threshold 50ms"), "{}", w[0]);
+    assert!(
+        w[0].contains("task 'medium'") && w[0].contains("threshold 50ms"),
+        "{}",
+        w[0]
+    );
     assert!(held(&w[0]) >= Duration::from_millis(70));
     // The same 70 ms block stays under the default 100 ms threshold.
-    assert_eq!(warnings("default_threshold_70ms_block", &[]), Vec::<String>::new());
+    assert_eq!(
+        warnings("default_threshold_70ms_block", &[]),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -156,7 +163,10 @@ fn the_environment_variables_are_honoured() {
         Vec::<String>::new()
     );
     // ...and over ASYNCIO_SLOW_POLL_MS=50.
-    let w = warnings("env", &[("ASYNCIO_DEBUG", "1"), ("ASYNCIO_SLOW_POLL_MS", "50")]);
+    let w = warnings(
+        "env",
+        &[("ASYNCIO_DEBUG", "1"), ("ASYNCIO_SLOW_POLL_MS", "50")],
+    );
     assert_eq!(w.len(), 1, "{w:#?}");
     assert!(w[0].contains("task 'from-env'"), "{}", w[0]);
     // Without ASYNCIO_DEBUG, the threshold alone turns nothing on.
@@ -170,7 +180,11 @@ fn the_environment_variables_are_honoured() {
 fn the_main_future_worker_tasks_and_local_tasks_are_all_timed() {
     let w = warnings("blocking_main", &[]);
     assert_eq!(w.len(), 1, "{w:#?}");
-    assert!(w[0].contains("the main future (started at tests/debug_mode.rs"), "{}", w[0]);
+    assert!(
+        w[0].contains("the main future (started at tests/debug_mode.rs"),
+        "{}",
+        w[0]
+    );
 
     let w = warnings("blocking_worker", &[]);
     assert_eq!(w.len(), 1, "{w:#?}");

@@ -80,12 +80,19 @@ fn spawn_without_a_loop_panics_naming_the_three_ways_to_start_one() {
         ("spawn_local", Box::new(|| drop(spawn_local(async {})))),
         ("to_thread", Box::new(|| drop(to_thread(|| ())))),
         ("sleep", Box::new(|| drop(sleep(Duration::from_secs(1))))),
-        ("timeout", Box::new(|| drop(timeout(Duration::from_secs(1), async {})))),
+        (
+            "timeout",
+            Box::new(|| drop(timeout(Duration::from_secs(1), async {}))),
+        ),
     ] {
         let msg = panic_message(&*catch_unwind(AssertUnwindSafe(f)).unwrap_err());
         assert!(msg.starts_with("no running event loop"), "{what}: {msg}");
         assert!(msg.contains(&format!("`{what}`")), "{what}: {msg}");
-        for way in ["#[asyncio::async_main]", "#[asyncio::async_test]", "asyncio::run"] {
+        for way in [
+            "#[asyncio::async_main]",
+            "#[asyncio::async_test]",
+            "asyncio::run",
+        ] {
             assert!(msg.contains(way), "{what}: {msg}");
         }
     }
@@ -101,7 +108,10 @@ fn spawn_local_on_a_worker_thread_panics_with_a_hint() {
         })
         .await
     });
-    assert!(msg.contains("worker thread of a multi-threaded event loop"), "{msg}");
+    assert!(
+        msg.contains("worker thread of a multi-threaded event loop"),
+        "{msg}"
+    );
     assert!(msg.contains("spawn()"), "{msg}");
 }
 
@@ -216,7 +226,10 @@ fn a_panic_in_a_task_reaches_the_awaiter_with_its_payload() {
             })
         }))
         .unwrap_err();
-        assert_eq!(err.downcast_ref::<CustomPayload>(), Some(&CustomPayload(42)));
+        assert_eq!(
+            err.downcast_ref::<CustomPayload>(),
+            Some(&CustomPayload(42))
+        );
     });
 }
 
@@ -278,7 +291,11 @@ fn run_cancels_leftover_tasks_before_returning() {
             // `_tx` is still alive here, so the last task is pending when main returns.
             std::mem::forget(_tx);
         });
-        assert_eq!(drops.load(SeqCst), 3, "run returned before dropping every task");
+        assert_eq!(
+            drops.load(SeqCst),
+            3,
+            "run returned before dropping every task"
+        );
         assert_eq!(after_await.load(SeqCst), 0);
     });
 }
@@ -292,7 +309,9 @@ fn task_names_and_locations() {
         let u = spawn(async { 2 });
         assert_eq!(u.name(), None);
         assert_eq!(u.location().line(), line!() - 2);
-        let owned = task::Builder::new().name(format!("job-{}", 3)).spawn_local(async { 3 });
+        let owned = task::Builder::new()
+            .name(format!("job-{}", 3))
+            .spawn_local(async { 3 });
         assert_eq!(owned.name(), Some("job-3"));
         assert_eq!(t.await + u.await + owned.await, 6);
     });
@@ -342,7 +361,11 @@ fn a_detached_task_that_panics_is_reported_with_its_name_and_location() {
     assert_eq!(reports.len(), 1, "stderr was:\n{err}");
     assert!(reports[0].contains("tests/tasks.rs"), "{}", reports[0]);
     assert!(reports[0].contains("never retrieved"), "{}", reports[0]);
-    assert!(reports[0].contains("boom in the background"), "{}", reports[0]);
+    assert!(
+        reports[0].contains("boom in the background"),
+        "{}",
+        reports[0]
+    );
 
     let err = child_stderr(name, "awaited");
     assert!(
@@ -429,10 +452,9 @@ fn to_thread_runs_off_the_loop_thread() {
 
 #[test]
 fn to_thread_propagates_its_panic() {
-    let err = catch_unwind(|| {
-        run(async { to_thread(|| std::panic::panic_any(CustomPayload(3))).await })
-    })
-    .unwrap_err();
+    let err =
+        catch_unwind(|| run(async { to_thread(|| std::panic::panic_any(CustomPayload(3))).await }))
+            .unwrap_err();
     assert_eq!(err.downcast_ref::<CustomPayload>(), Some(&CustomPayload(3)));
 }
 

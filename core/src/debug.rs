@@ -173,6 +173,9 @@ mod tests {
             name: None,
             location,
         };
-        assert!(anon.to_string().starts_with("task spawned at core/src/debug.rs"));
+        assert!(
+            anon.to_string()
+                .starts_with("task spawned at core/src/debug.rs")
+        );
     }
 }

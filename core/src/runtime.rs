@@ -300,8 +300,7 @@ pub(crate) fn in_to_thread<R>(f: impl FnOnce() -> R) -> R {
 /// [`Builder::run`], or inside a task of any tokio runtime (but not in a `to_thread`
 /// closure, which may block and so may start a loop of its own).
 fn in_running_loop() -> bool {
-    IN_LOOP.with(Cell::get)
-        || (tokio::task::try_id().is_some() && !IN_TO_THREAD.with(Cell::get))
+    IN_LOOP.with(Cell::get) || (tokio::task::try_id().is_some() && !IN_TO_THREAD.with(Cell::get))
 }
 
 /// Whether a tokio runtime context is (cheaply) known to be entered on this thread:

@@ -194,7 +194,10 @@ impl<T> fmt::Debug for Task<T> {
         f.debug_struct("Task")
             .field("name", &self.name())
             .field("location", &self.meta.location)
-            .field("finished", &self.handle.as_ref().map(JoinHandle::is_finished))
+            .field(
+                "finished",
+                &self.handle.as_ref().map(JoinHandle::is_finished),
+            )
             .finish()
     }
 }
@@ -220,7 +223,8 @@ impl<T> fmt::Debug for Task<T> {
 #[track_caller]
 pub fn spawn<F>(future: F) -> Task<F::Output>
 where
-    F: Future + Send + 'static,
+    F: Future + 'static,
+    F: Send, // a `!Send` future cannot move to another thread: use `spawn_local(fut)` instead
     F::Output: Send + 'static,
 {
     Builder::new().spawn(future)
@@ -285,7 +289,14 @@ where
 {
     let location = Location::caller();
     let handle = expect_loop("to_thread").spawn_blocking(|| crate::runtime::in_to_thread(f));
-    Task::new(handle, Meta { name: None, location }, watch_send)
+    Task::new(
+        handle,
+        Meta {
+            name: None,
+            location,
+        },
+        watch_send,
+    )
 }
 
 /// Spawns tasks with options (a name): asyncio's `create_task(coro, name=...)`.
@@ -324,7 +335,8 @@ impl Builder {
     #[track_caller]
     pub fn spawn<F>(self, future: F) -> Task<F::Output>
     where
-        F: Future + Send + 'static,
+        F: Future + 'static,
+        F: Send, // a `!Send` future cannot move to another thread: use `.spawn_local(fut)` instead
         F::Output: Send + 'static,
     {
         let location = Location::caller();
