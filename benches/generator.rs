@@ -1,1 +1,174 @@
-fn main() {}
+//! Generators against their peers, all in the same run.
+//!
+//! 1. `yield_1m`: yield 1,000,000 `u64` and sum them.
+//! 2. `one_item`: create a one-item stream and drain it.
+//! 3. `async_for`: `async_for!` over a generator vs a hand-written `while let` loop.
+//!
+//! Every stream is driven by the same minimal poll loop on a no-op waker (no executor
+//! in the measurement). Run: `cargo bench --bench generator`.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll};
+
+use asyncio::async_for;
+use asyncio::generator::generator;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use futures::StreamExt;
+use futures::task::noop_waker_ref;
+use futures::Stream;
+
+const N: u64 = 1_000_000;
+
+/// Drains `s` with a no-op waker and returns the sum of its items.
+#[inline(never)]
+fn drain_sum<S: Stream<Item = u64>>(s: S) -> u64 {
+    let mut s = pin!(s);
+    let mut cx = Context::from_waker(noop_waker_ref());
+    let mut sum = 0u64;
+    loop {
+        match s.as_mut().poll_next(&mut cx) {
+            Poll::Ready(Some(v)) => sum = sum.wrapping_add(v),
+            Poll::Ready(None) => return sum,
+            Poll::Pending => {}
+        }
+    }
+}
+
+/// Polls `f` to completion with a no-op waker.
+#[inline(never)]
+fn run<F: Future>(f: F) -> F::Output {
+    let mut f = pin!(f);
+    let mut cx = Context::from_waker(noop_waker_ref());
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+fn gen_asyncio(n: u64) -> impl Stream<Item = u64> {
+    generator(move |co| async move {
+        for i in 0..n {
+            co.yield_(black_box(i)).await;
+        }
+    })
+}
+
+fn gen_async_stream(n: u64) -> impl Stream<Item = u64> {
+    async_stream::stream! {
+        for i in 0..n {
+            yield black_box(i);
+        }
+    }
+}
+
+fn gen_async_fn_stream(n: u64) -> impl Stream<Item = u64> {
+    async_fn_stream::fn_stream(move |e| async move {
+        for i in 0..n {
+            e.emit(black_box(i)).await;
+        }
+    })
+}
+
+fn gen_asynk_strim(n: u64) -> impl Stream<Item = u64> {
+    asynk_strim::stream_fn(move |mut y| async move {
+        for i in 0..n {
+            y.yield_item(black_box(i)).await;
+        }
+    })
+}
+
+fn gen_unfold(n: u64) -> impl Stream<Item = u64> {
+    futures::stream::unfold(0u64, move |i| async move {
+        if i < n { Some((black_box(i), i + 1)) } else { None }
+    })
+}
+
+fn gen_iter(n: u64) -> impl Stream<Item = u64> {
+    futures::stream::iter((0..n).map(black_box))
+}
+
+fn yield_1m(c: &mut Criterion) {
+    let expected = N * (N - 1) / 2;
+    let mut g = c.benchmark_group("yield_1m");
+    g.throughput(Throughput::Elements(N));
+    g.bench_function("asyncio::generator", |b| {
+        b.iter(|| assert_eq!(drain_sum(gen_asyncio(black_box(N))), expected))
+    });
+    g.bench_function("async-stream", |b| {
+        b.iter(|| assert_eq!(drain_sum(gen_async_stream(black_box(N))), expected))
+    });
+    g.bench_function("async-fn-stream", |b| {
+        b.iter(|| assert_eq!(drain_sum(gen_async_fn_stream(black_box(N))), expected))
+    });
+    g.bench_function("asynk-strim", |b| {
+        b.iter(|| assert_eq!(drain_sum(gen_asynk_strim(black_box(N))), expected))
+    });
+    g.bench_function("stream::unfold", |b| {
+        b.iter(|| assert_eq!(drain_sum(gen_unfold(black_box(N))), expected))
+    });
+    g.bench_function("stream::iter (floor)", |b| {
+        b.iter(|| assert_eq!(drain_sum(gen_iter(black_box(N))), expected))
+    });
+    g.finish();
+}
+
+fn one_item(c: &mut Criterion) {
+    let mut g = c.benchmark_group("one_item");
+    g.bench_function("asyncio::generator", |b| {
+        b.iter(|| drain_sum(gen_asyncio(black_box(1))))
+    });
+    g.bench_function("async-stream", |b| {
+        b.iter(|| drain_sum(gen_async_stream(black_box(1))))
+    });
+    g.bench_function("async-fn-stream", |b| {
+        b.iter(|| drain_sum(gen_async_fn_stream(black_box(1))))
+    });
+    g.bench_function("asynk-strim", |b| {
+        b.iter(|| drain_sum(gen_asynk_strim(black_box(1))))
+    });
+    g.bench_function("stream::unfold", |b| {
+        b.iter(|| drain_sum(gen_unfold(black_box(1))))
+    });
+    g.bench_function("stream::iter (floor)", |b| {
+        b.iter(|| drain_sum(gen_iter(black_box(1))))
+    });
+    g.finish();
+}
+
+fn async_for_loop(c: &mut Criterion) {
+    let expected = N * (N - 1) / 2;
+    let mut g = c.benchmark_group("async_for");
+    g.throughput(Throughput::Elements(N));
+    g.bench_function("async_for!", |b| {
+        b.iter(|| {
+            let sum = run(async {
+                let mut sum = 0u64;
+                async_for!(x in gen_asyncio(black_box(N)) {
+                    sum = sum.wrapping_add(x);
+                });
+                sum
+            });
+            assert_eq!(sum, expected);
+        })
+    });
+    g.bench_function("while let + next()", |b| {
+        b.iter(|| {
+            let sum = run(async {
+                let mut sum = 0u64;
+                let mut s = pin!(gen_asyncio(black_box(N)));
+                while let Some(x) = s.next().await {
+                    sum = sum.wrapping_add(x);
+                }
+                sum
+            });
+            assert_eq!(sum, expected);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, yield_1m, one_item, async_for_loop);
+criterion_main!(benches);

@@ -56,19 +56,221 @@ pub use asyncio_macros::async_test;
 
 // --- gather: gather!, try_gather!, race! ---
 
+/// Runs futures concurrently and returns all their outputs, in argument order:
+/// `a, b = await asyncio.gather(fa(), fb())`.
+///
+/// ```text
+/// gather!(f1, f2, ..., fN).await  ->  (O1, O2, ..., ON)
+/// ```
+///
+/// Each argument is anything [`IntoFuture`](std::future::IntoFuture); at least one is
+/// needed. The returned future is lazy (nothing runs until it is awaited) and
+/// `#[must_use]`. Dropping it drops (cancels) every child still running. If a child
+/// panics, the others are dropped and the panic continues in the awaiter with its
+/// original payload.
+///
+/// **Cost.** No heap allocation: the children live inline in the returned future, as
+/// with `futures::join!`. On each wake every unfinished child is polled, starting one
+/// child later than the previous poll (as `tokio::join!` does), so no argument is
+/// starved by the ones before it. We chose rotation over per-child wakers because a
+/// per-child waker may outlive the join (a child can keep a clone), which forces a heap
+/// allocation, and for the handful of children of a macro call re-polling is cheaper
+/// than that allocation. For many children (or a number known only at run time) use
+/// [`gather_all`], which polls only the children that were woken.
+///
+/// The expansion contains no `unsafe`, so it works in crates with
+/// `#![forbid(unsafe_code)]`. Works on any executor.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio::prelude::*;
+/// use std::time::Duration;
+///
+/// async fn fetch(name: &str, ms: u64) -> String {
+///     sleep(Duration::from_millis(ms)).await;
+///     format!("{name} done")
+/// }
+///
+/// # asyncio::run(async {
+/// let (a, b, n) = gather!(fetch("a", 20), fetch("b", 10), async { 42 }).await;
+/// assert_eq!((a.as_str(), b.as_str(), n), ("a done", "b done", 42));
+/// # });
+/// ```
+///
+/// For `gather(..., return_exceptions=True)`, return `Result`s from the children:
+/// `gather!` keeps each one. For "first error cancels the rest", see [`try_gather!`].
+#[macro_export]
+macro_rules! gather {
+    ($($t:tt)*) => {
+        $crate::__private::gather!($crate; $($t)*)
+    };
+}
+
+/// Like [`gather!`] for futures returning `Result`: `Ok` with every value in argument
+/// order, or the first `Err`.
+///
+/// ```text
+/// try_gather!(f1, ..., fN).await  ->  Result<(T1, ..., TN), E>
+/// ```
+///
+/// The first `Err` drops (cancels) every other child at once and is returned. This
+/// differs from `asyncio.gather`, which propagates the first exception but leaves the
+/// other awaitables running; here nothing keeps running that no one can observe (the
+/// behaviour of `asyncio.TaskGroup`). All children must share the error type `E`.
+/// Otherwise as [`gather!`]: lazy, `#[must_use]`, no allocation, rotating poll order.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio::prelude::*;
+///
+/// async fn parse(s: &str) -> Result<u32, std::num::ParseIntError> {
+///     s.parse()
+/// }
+///
+/// # futures::executor::block_on(async {
+/// let (n, m) = try_gather!(parse("1"), parse("2")).await?;
+/// assert_eq!(n + m, 3);
+/// assert!(try_gather!(parse("1"), parse("x")).await.is_err());
+/// # Ok::<(), std::num::ParseIntError>(())
+/// # }).unwrap();
+/// ```
+#[macro_export]
+macro_rules! try_gather {
+    ($($t:tt)*) => {
+        $crate::__private::try_gather!($crate; $($t)*)
+    };
+}
+
+/// Runs futures concurrently; the first to finish wins and the others are dropped
+/// (cancelled): `asyncio.wait(..., return_when=FIRST_COMPLETED)` plus cancelling the
+/// rest.
+///
+/// ```text
+/// race!(f1, ..., fN).await  ->  O   (every fi has output O)
+/// ```
+///
+/// Not biased towards the first argument: the first poll starts at a child picked by a
+/// per-thread counter and later polls rotate, so when several children are ready at
+/// once each wins in turn. No allocation, no `unsafe` in the expansion. For a number of
+/// futures known only at run time use [`race_all`].
+///
+/// # Examples
+///
+/// ```
+/// use asyncio::prelude::*;
+/// use std::time::Duration;
+///
+/// # asyncio::run(async {
+/// let winner = race!(
+///     async { sleep(Duration::from_millis(50)).await; "slow" },
+///     async { sleep(Duration::from_millis(1)).await; "fast" },
+/// )
+/// .await;
+/// assert_eq!(winner, "fast");
+/// # });
+/// ```
+#[macro_export]
+macro_rules! race {
+    ($($t:tt)*) => {
+        $crate::__private::race!($crate; $($t)*)
+    };
+}
+
 // --- generator: async_for! ---
+
+/// Python's `async for`: loops over a stream (anything [`AsyncIterable`]).
+///
+/// ```text
+/// async_for!(pattern in stream { body })
+/// async_for!('label: pattern in stream { body })
+/// ```
+///
+/// | Python | here |
+/// |---|---|
+/// | `async for x in agen():` | `async_for!(x in agen() { … });` |
+/// | `async for (k, v) in pairs():` | `async_for!((k, v) in pairs() { … });` |
+/// | `break` / `continue` | `break` / `continue`, labels: `async_for!('outer: x in s { … break 'outer; })` |
+///
+/// The stream is pinned by the macro, so `!Unpin` streams (like a [`generator`]) need no
+/// `pin!`. Pass `&mut s` (for `s: Stream + Unpin`) to keep the stream after the loop.
+/// The pattern must be irrefutable, as in `for`. The macro expands to a `loop` around
+/// `next(stream).await`, so it works only in async code (an `async fn` or `async`
+/// block), and costs what that hand-written loop costs.
+///
+/// A plain `for` does not work on a stream (`E0277: … is not an iterator`): a stream's
+/// items arrive asynchronously. And a value that is not a stream is rejected in words:
+/// "`Vec<i32>` is not an async iterable" (use `for`, or `futures::stream::iter(v)`).
+///
+/// # Examples
+///
+/// ```
+/// use asyncio::prelude::*;
+///
+/// fn count_to(n: u32) -> impl Stream<Item = u32> {
+///     generator(move |co| async move {
+///         for i in 0..n {
+///             co.yield_(i).await;
+///         }
+///     })
+/// }
+///
+/// # asyncio::run(async {
+/// let mut seen = Vec::new();
+/// async_for!(i in count_to(10) {
+///     if i % 2 == 1 {
+///         continue;
+///     }
+///     if i > 6 {
+///         break;
+///     }
+///     seen.push(i);
+/// });
+/// assert_eq!(seen, [0, 2, 4, 6]);
+///
+/// // Destructuring, labels, and breaking out of an enclosing loop:
+/// let pairs = || futures::stream::iter([(1, 'a'), (2, 'b'), (3, 'c')]);
+/// let mut found = None;
+/// 'outer: for round in 0.. {
+///     async_for!('inner: (n, c) in pairs() {
+///         if round == 1 && n == 2 {
+///             found = Some(c);
+///             break 'outer;
+///         }
+///         if n == 2 {
+///             continue 'inner;
+///         }
+///     });
+/// }
+/// assert_eq!(found, Some('b'));
+/// # });
+/// ```
+#[macro_export]
+macro_rules! async_for {
+    ($($t:tt)*) => {
+        $crate::__private::async_for!($crate; $($t)*)
+    };
+}
 
 /// The names most programs need, in one import: `use asyncio::prelude::*;`.
 pub mod prelude {
     pub use asyncio_core::Stream;
     pub use asyncio_core::{sleep, sleep_until, spawn, spawn_local, timeout, to_thread};
     // --- gather ---
+    pub use crate::{gather, race, try_gather};
+    pub use asyncio_core::{as_completed, gather_all, race_all, try_gather_all};
     // --- generator ---
+    pub use crate::async_for;
+    pub use asyncio_core::{AsyncIterable, Co, generator, try_generator};
     // --- group ---
+    pub use asyncio_core::group::{GroupError, TaskGroup, scope};
 }
 
 #[doc(hidden)]
 pub mod __private {
     pub use asyncio_core::__private::*;
     // --- macros used by the macro_rules! wrappers above ---
+    pub use asyncio_macros::{gather, race, try_gather};
+    pub use asyncio_macros::async_for;
 }

@@ -3,3 +3,7 @@
 pub use crate::runtime::__entry::{run_main, run_test};
 pub use core;
 pub use std;
+// --- generator / async_for ---
+pub use crate::iter::{AsyncIterable, next as async_iter_next};
+// --- gather ---
+pub use crate::gather::fixed::{Cons, Gather, Nil, Race, TryGather, into_future};

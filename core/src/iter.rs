@@ -1,1 +1,114 @@
-//! (being implemented)
+//! The `AsyncIterable` protocol behind `async_for!` — Python's `async for`.
+//!
+//! | asyncio | here |
+//! |---|---|
+//! | `async for x in aiterable:` | `async_for!(x in stream { … })` |
+//! | `__aiter__` | [`AsyncIterable::into_stream`] |
+//! | `__anext__` / `anext(it)` | [`next`] (or `futures::StreamExt::next`) |
+//! | `break` / `continue` / `for … else` | `break` / `continue` / labels (`async_for!('outer: x in s { … })`) |
+//!
+//! Every [`Stream`] is async iterable — including `&mut S` for `S: Stream + Unpin`, so
+//! a loop can stop early and the rest of the stream be consumed later. A type that is
+//! not a stream is rejected with an error in words:
+//!
+//! ```text
+//! error[E0277]: `Vec<i32>` is not an async iterable
+//! ```
+//!
+//! For a plain iterator use `for`, or turn it into a stream with
+//! `futures::stream::iter(...)`.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+
+/// Something `async_for!` can loop over (Python's `__aiter__`).
+///
+/// Implemented for every [`Stream`]. Implement it for your own type to make it usable
+/// in `async_for!` without calling a method first.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio_core::iter::AsyncIterable;
+/// use futures::StreamExt;
+///
+/// struct Countdown(u32);
+///
+/// impl AsyncIterable for Countdown {
+///     type Item = u32;
+///     type Stream = futures::stream::Iter<std::iter::Rev<std::ops::Range<u32>>>;
+///     fn into_stream(self) -> Self::Stream {
+///         futures::stream::iter((0..self.0).rev())
+///     }
+/// }
+///
+/// # futures::executor::block_on(async {
+/// let v: Vec<u32> = Countdown(3).into_stream().collect().await;
+/// assert_eq!(v, [2, 1, 0]);
+/// # });
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an async iterable",
+    label = "not a `Stream` or `AsyncIterable`",
+    note = "`async_for!` loops over streams; for an iterator use a plain `for` loop, or wrap it with `futures::stream::iter(...)`"
+)]
+pub trait AsyncIterable {
+    /// The type of the items.
+    type Item;
+    /// The stream that yields them.
+    type Stream: Stream<Item = Self::Item>;
+    /// Turns `self` into the stream to loop over.
+    fn into_stream(self) -> Self::Stream;
+}
+
+impl<S: Stream> AsyncIterable for S {
+    type Item = S::Item;
+    type Stream = S;
+    #[inline]
+    fn into_stream(self) -> S {
+        self
+    }
+}
+
+/// The next item of a pinned stream (Python's `anext`): a future of `Option<Item>`.
+///
+/// ```
+/// use asyncio_core::iter::next;
+/// use std::pin::pin;
+///
+/// # futures::executor::block_on(async {
+/// let mut s = pin!(futures::stream::iter([1, 2]));
+/// assert_eq!(next(s.as_mut()).await, Some(1));
+/// assert_eq!(next(s.as_mut()).await, Some(2));
+/// assert_eq!(next(s.as_mut()).await, None);
+/// # });
+/// ```
+#[inline]
+pub fn next<S: Stream + ?Sized>(stream: Pin<&mut S>) -> Next<'_, S> {
+    Next { stream }
+}
+
+/// The future returned by [`next`].
+#[must_use = "futures do nothing unless `.await`ed"]
+pub struct Next<'a, S: ?Sized> {
+    stream: Pin<&'a mut S>,
+}
+
+impl<S: ?Sized> fmt::Debug for Next<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Next").finish_non_exhaustive()
+    }
+}
+
+impl<S: Stream + ?Sized> Future for Next<'_, S> {
+    type Output = Option<S::Item>;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.stream.as_mut().poll_next(cx)
+    }
+}

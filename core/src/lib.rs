@@ -6,7 +6,8 @@
 //!
 //! | module | asyncio idea |
 //! |---|---|
-//! | [`runtime`] | `asyncio.run`, the event loop, debug mode |
+//! | [`runtime`] | `asyncio.run`, the event loop |
+//! | [`debug`] | asyncio's debug mode: slow-callback warnings, unretrieved task panics |
 //! | [`task`] | `asyncio.create_task`, `Task`, `asyncio.to_thread` |
 //! | [`time`] | `asyncio.sleep`, `asyncio.timeout` / `wait_for` |
 //! | [`gather`] | `asyncio.gather`, `asyncio.as_completed`, `asyncio.wait(FIRST_COMPLETED)` |
@@ -20,6 +21,7 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+pub mod debug;
 pub mod gather;
 pub mod generator;
 pub mod group;
@@ -33,8 +35,12 @@ pub use runtime::run;
 pub use task::{Task, spawn, spawn_local, to_thread, yield_now};
 pub use time::{TimeoutError, sleep, sleep_until, timeout};
 // --- gather ---
+pub use gather::{as_completed, gather_all, race_all, try_gather_all};
 // --- generator / async_for ---
+pub use generator::{Co, generator, try_generator};
+pub use iter::AsyncIterable;
 // --- group ---
+pub use group::{GroupError, TaskGroup, scope};
 
 pub use futures_core::Stream;
 

@@ -1,7 +1,112 @@
-//! `async_for!` (stub: being implemented).
-use proc_macro2::TokenStream;
-use quote::quote;
+//! `async_for!(pat in expr { body })` — Python's `async for`, on stable Rust.
+//!
+//! Input (from the facade's `macro_rules!` wrapper): `$crate; ['label:] pat in expr { body }`.
+//! Parse with syn (`Pat::parse_single`, `Expr::parse_without_eager_brace`), then expand
+//! to a `loop` over `$crate::__private::async_iter_next(stream.as_mut()).await`, with the
+//! stream pinned on the stack by `core::pin::pin!` (no `unsafe`).
 
-pub(crate) fn async_for(_input: TokenStream) -> TokenStream {
-    quote!(::core::compile_error!("not implemented yet"))
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Block, Expr, Lifetime, Pat, Path, Token};
+
+/// The parsed input.
+struct AsyncFor {
+    krate: Path,
+    label: Option<Lifetime>,
+    pat: Pat,
+    in_token: Token![in],
+    expr: Expr,
+    body: Block,
+}
+
+impl Parse for AsyncFor {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let krate: Path = input.call(Path::parse_mod_style)?;
+        input.parse::<Token![;]>()?;
+        if input.is_empty() {
+            return Err(input.error(
+                "expected `pattern in stream { body }`, e.g. `async_for!(x in stream { ... })`",
+            ));
+        }
+        let label = if input.peek(syn::Lifetime) {
+            let label: Lifetime = input.parse()?;
+            input.parse::<Token![:]>()?;
+            Some(label)
+        } else {
+            None
+        };
+        let pat = Pat::parse_single(input)?;
+        let in_token: Token![in] = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected `in` after the pattern: `async_for!(pattern in stream { body })`",
+            )
+        })?;
+        let expr = Expr::parse_without_eager_brace(input)?;
+        if !input.peek(syn::token::Brace) {
+            return Err(input.error(
+                "expected the loop body in braces: `async_for!(pattern in stream { body })`",
+            ));
+        }
+        let body: Block = input.parse()?;
+        if !input.is_empty() {
+            return Err(input.error(
+                "unexpected tokens after the loop body: `async_for!` takes one loop, `async_for!(pattern in stream { body })`",
+            ));
+        }
+        Ok(AsyncFor {
+            krate,
+            label,
+            pat,
+            in_token,
+            expr,
+            body,
+        })
+    }
+}
+
+fn expand(input: AsyncFor) -> TokenStream {
+    let AsyncFor {
+        krate,
+        label,
+        pat,
+        in_token,
+        expr,
+        body,
+    } = input;
+    // Our own bindings use mixed-site hygiene so they can't clash with the user's names.
+    let stream = syn::Ident::new("__asyncio_stream", Span::mixed_site());
+    let item = syn::Ident::new("__asyncio_item", Span::mixed_site());
+    let label = label.map(|l| quote!(#l:));
+    // `into_stream` carries the user's expression span, so a non-stream is reported there
+    // ("`Vec<i32>` is not an async iterable"). The `.await` carries the span of `in`, so
+    // using the macro outside async code gives one E0728 pointing into the user's call.
+    let into_stream = quote_spanned! {expr.span()=>
+        #krate::__private::AsyncIterable::into_stream(#expr)
+    };
+    let await_ = quote_spanned!(in_token.span=> .await);
+    let next = quote_spanned! {in_token.span=>
+        #krate::__private::async_iter_next(::core::pin::Pin::as_mut(&mut #stream))
+    };
+    quote! {
+        {
+            let mut #stream = ::core::pin::pin!(#into_stream);
+            #label loop {
+                let #pat = match #next #await_ {
+                    ::core::option::Option::Some(#item) => #item,
+                    ::core::option::Option::None => break,
+                };
+                #body
+            }
+        }
+    }
+}
+
+pub(crate) fn async_for(input: TokenStream) -> TokenStream {
+    match syn::parse2::<AsyncFor>(input) {
+        Ok(parsed) => expand(parsed),
+        Err(err) => err.to_compile_error(),
+    }
 }

@@ -1,1 +1,38 @@
-//! (being implemented)
+//! Structured concurrency — asyncio's `TaskGroup` and `ExceptionGroup`.
+//!
+//! Two tiers, with the same semantics:
+//!
+//! - [`TaskGroup`]: children are spawned on the event loop (in parallel under the
+//!   multi-threaded loop). They must be `Send + 'static` ([`TaskGroup::spawn`]) or run
+//!   on the loop's thread ([`TaskGroup::spawn_local`]).
+//! - [`scope()`]: children are polled by the scope's own future, inside the current
+//!   task, so they may borrow from the caller's stack, need neither `Send` nor
+//!   `'static`, and run on any executor (no runtime needed).
+//!
+//! | asyncio | here |
+//! |---|---|
+//! | `async with asyncio.TaskGroup() as tg:` | `TaskGroup::run(async \|tg\| { ... }).await` or `scope(async \|s\| { ... }).await` |
+//! | `tg.create_task(coro(), name="dl")` | `tg.spawn(fut)`, `tg.spawn_named("dl", fut)`, `tg.spawn_local(fut)` |
+//! | `task = tg.create_task(...)`; `await task` | `let h = tg.spawn(...)`; `h.await` → `Result<T, ChildError>` |
+//! | the first exception cancels the siblings and the body | the first `Err` (child or body) does the same |
+//! | `ExceptionGroup` / `except*` | [`GroupError<E>`]: every [`Failure`] in order, with the child's name |
+//! | `KeyboardInterrupt`/`SystemExit` in a child | a panic: cancel all, wait, resume the panic |
+//! | `RuntimeError: TaskGroup is shutting down` | the handle resolves to [`ChildError::Closed`]; the future never runs |
+//! | cancelling the task that runs the group | dropping the group's future |
+//! | a supervisor (not in asyncio, cpython#101581) | [`TaskGroup::supervise`], [`supervise_scope`] |
+//!
+//! **Cancellation is drop.** asyncio delivers `CancelledError` at the child's `await`,
+//! and the child may `await` cleanup in `finally`. A Rust future is cancelled by
+//! dropping it: its destructors run, but no async cleanup does, and no code after the
+//! `.await` it was suspended at ever runs.
+//!
+//! Every child returns `Result<T, E>` with the group's `E`; a child that cannot fail
+//! returns `Ok(value)`.
+
+mod error;
+mod scope;
+mod task_group;
+
+pub use error::{ChildError, Failure, GroupError};
+pub use scope::{Scope, ScopeTask, scope, supervise_scope};
+pub use task_group::{GroupTask, TaskGroup};

@@ -1,0 +1,438 @@
+//! The runtime types behind `gather!`, `try_gather!` and `race!` (fixed arity).
+//!
+//! The macros expand to a recursive cons-list of children, `Cons<F1, Cons<F2, Nil>>`,
+//! wrapped in [`Gather`], [`TryGather`] or [`Race`]. Everything lives inline in the
+//! returned future: no heap allocation, and no `unsafe` in the expansion (pinning is
+//! projected here with `pin-project-lite`), so crates with `#![forbid(unsafe_code)]` can
+//! use the macros.
+//!
+//! **Scheduling.** Each poll polls every unfinished child, starting one child later than
+//! the previous poll (the start index rotates, as in `tokio::join!`), so no child is
+//! starved by its elder siblings. We chose this over per-child wakers because a
+//! per-child waker must outlive the future (a child may keep a clone), which needs a
+//! heap allocation; for the handful of children a macro call holds, re-polling the
+//! unfinished ones is cheaper than that allocation. For many children use
+//! [`gather_all`](super::gather_all), which polls only woken children.
+//!
+//! **Panics.** If a child panics, every other child is dropped before the panic leaves
+//! `poll` (a drop guard, zero cost when nothing panics); the payload is not touched, so
+//! the awaiter sees the original panic.
+//!
+//! These types are public only so that the macros can name them; use the macros.
+
+use core::future::{Future, IntoFuture};
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+
+pin_project! {
+    /// One child of a join: running, finished with its output stored, or gone.
+    #[doc(hidden)]
+    #[project = SlotProj]
+    #[project_replace = SlotReplace]
+    pub enum Slot<F, O> {
+        /// Still running.
+        Pending { #[pin] fut: F },
+        /// Finished; its output waits to be taken.
+        Done { out: O },
+        /// Output taken, or dropped early.
+        Gone,
+    }
+}
+
+impl<F, O> Slot<F, O> {
+    /// A running slot.
+    #[inline]
+    pub fn new(fut: F) -> Self {
+        Slot::Pending { fut }
+    }
+
+    /// Takes the stored output. Panics if the slot is not `Done` (a bug in this crate).
+    #[inline]
+    pub(crate) fn take(self: Pin<&mut Self>) -> O {
+        match self.project_replace(Slot::Gone) {
+            SlotReplace::Done { out } => out,
+            _ => unreachable!("asyncio: output taken from an unfinished child"),
+        }
+    }
+}
+
+/// Converts a macro argument with `IntoFuture`. A separate function so that a
+/// non-future argument gets exactly one "is not a future" error at its own span.
+#[doc(hidden)]
+#[inline(always)]
+pub fn into_future<F: IntoFuture>(f: F) -> F::IntoFuture {
+    f.into_future()
+}
+
+/// The end of a cons-list of children.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Nil;
+
+pin_project! {
+    /// A child followed by the rest of the list.
+    #[doc(hidden)]
+    pub struct Cons<H: Future, T, O> {
+        #[pin]
+        head: Slot<H, O>,
+        #[pin]
+        tail: T,
+    }
+}
+
+impl<H: Future, T, O> Cons<H, T, O> {
+    /// Prepends `head` to `tail`.
+    #[inline(always)]
+    pub fn new(head: H, tail: T) -> Self {
+        Cons { head: Slot::new(head), tail }
+    }
+}
+
+/// Operations every list supports.
+#[doc(hidden)]
+pub trait List {
+    /// Number of children.
+    const LEN: usize;
+    /// Drops every child and stored output in place.
+    fn drop_all(self: Pin<&mut Self>);
+}
+
+impl List for Nil {
+    const LEN: usize = 0;
+    #[inline(always)]
+    fn drop_all(self: Pin<&mut Self>) {}
+}
+
+impl<H: Future, T: List, O> List for Cons<H, T, O> {
+    const LEN: usize = 1 + T::LEN;
+    #[inline(always)]
+    fn drop_all(self: Pin<&mut Self>) {
+        let mut this = self.project();
+        this.head.set(Slot::Gone);
+        this.tail.drop_all();
+    }
+}
+
+/// A list whose children's outputs are collected as they are (`gather!`).
+#[doc(hidden)]
+pub trait JoinList: List {
+    /// The nested tuple `(O1, (O2, ... ()))` of outputs.
+    type Output;
+    /// Polls the unfinished children whose index `i` (this node is `idx`) lies in
+    /// `lo..hi`; returns whether every child in that range is finished.
+    fn poll_range(self: Pin<&mut Self>, cx: &mut Context<'_>, idx: usize, lo: usize, hi: usize) -> bool;
+    /// Takes every output. Only called once all children are finished.
+    fn take(self: Pin<&mut Self>) -> Self::Output;
+}
+
+impl JoinList for Nil {
+    type Output = ();
+    #[inline(always)]
+    fn poll_range(self: Pin<&mut Self>, _: &mut Context<'_>, _: usize, _: usize, _: usize) -> bool {
+        true
+    }
+    #[inline(always)]
+    fn take(self: Pin<&mut Self>) -> Self::Output {}
+}
+
+impl<H: Future, T: JoinList> JoinList for Cons<H, T, H::Output> {
+    type Output = (H::Output, T::Output);
+    #[inline(always)]
+    fn poll_range(self: Pin<&mut Self>, cx: &mut Context<'_>, idx: usize, lo: usize, hi: usize) -> bool {
+        let mut this = self.project();
+        let mut done = true;
+        if idx >= lo && idx < hi {
+            if let SlotProj::Pending { fut } = this.head.as_mut().project() {
+                match fut.poll(cx) {
+                    Poll::Ready(out) => this.head.set(Slot::Done { out }),
+                    Poll::Pending => done = false,
+                }
+            }
+        }
+        // `&` (not `&&`): the rest of the range is polled whatever this child did.
+        done & this.tail.poll_range(cx, idx + 1, lo, hi)
+    }
+    #[inline(always)]
+    fn take(self: Pin<&mut Self>) -> Self::Output {
+        let this = self.project();
+        (this.head.take(), this.tail.take())
+    }
+}
+
+/// A list of `Result` children whose first `Err` ends the join (`try_gather!`).
+#[doc(hidden)]
+pub trait TryJoinList<E>: List {
+    /// The nested tuple `(T1, (T2, ... ()))` of `Ok` values.
+    type Output;
+    /// Like [`JoinList::poll_range`], but stops at the first `Err` and returns it.
+    fn poll_range(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        idx: usize,
+        lo: usize,
+        hi: usize,
+    ) -> Result<bool, E>;
+    /// Takes every `Ok` value. Only called once all children are finished.
+    fn take(self: Pin<&mut Self>) -> Self::Output;
+}
+
+impl<E> TryJoinList<E> for Nil {
+    type Output = ();
+    #[inline(always)]
+    fn poll_range(self: Pin<&mut Self>, _: &mut Context<'_>, _: usize, _: usize, _: usize) -> Result<bool, E> {
+        Ok(true)
+    }
+    #[inline(always)]
+    fn take(self: Pin<&mut Self>) -> Self::Output {}
+}
+
+impl<H, T, V, E> TryJoinList<E> for Cons<H, T, V>
+where
+    H: Future<Output = Result<V, E>>,
+    T: TryJoinList<E>,
+{
+    type Output = (V, T::Output);
+    #[inline(always)]
+    fn poll_range(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        idx: usize,
+        lo: usize,
+        hi: usize,
+    ) -> Result<bool, E> {
+        let mut this = self.project();
+        let mut done = true;
+        if idx >= lo && idx < hi {
+            if let SlotProj::Pending { fut } = this.head.as_mut().project() {
+                match fut.poll(cx) {
+                    Poll::Ready(Ok(out)) => this.head.set(Slot::Done { out }),
+                    Poll::Ready(Err(e)) => return Err(e),
+                    Poll::Pending => done = false,
+                }
+            }
+        }
+        Ok(done & this.tail.poll_range(cx, idx + 1, lo, hi)?)
+    }
+    #[inline(always)]
+    fn take(self: Pin<&mut Self>) -> Self::Output {
+        let this = self.project();
+        (this.head.take(), this.tail.take())
+    }
+}
+
+/// A list whose first finished child wins (`race!`).
+#[doc(hidden)]
+pub trait RaceList<O>: List {
+    /// Polls the children in `lo..hi`; returns the first output.
+    fn poll_range(self: Pin<&mut Self>, cx: &mut Context<'_>, idx: usize, lo: usize, hi: usize) -> Option<O>;
+}
+
+impl<O> RaceList<O> for Nil {
+    #[inline(always)]
+    fn poll_range(self: Pin<&mut Self>, _: &mut Context<'_>, _: usize, _: usize, _: usize) -> Option<O> {
+        None
+    }
+}
+
+impl<H, T, O> RaceList<O> for Cons<H, T, ()>
+where
+    H: Future<Output = O>,
+    T: RaceList<O>,
+{
+    #[inline(always)]
+    fn poll_range(self: Pin<&mut Self>, cx: &mut Context<'_>, idx: usize, lo: usize, hi: usize) -> Option<O> {
+        let this = self.project();
+        if idx >= lo && idx < hi {
+            if let SlotProj::Pending { fut } = this.head.project() {
+                if let Poll::Ready(out) = fut.poll(cx) {
+                    return Some(out);
+                }
+            }
+        }
+        this.tail.poll_range(cx, idx + 1, lo, hi)
+    }
+}
+
+/// Drops every child if a child's poll unwinds; disarmed by taking the list back.
+struct DropOnUnwind<'a, L: List>(Option<Pin<&'a mut L>>);
+
+impl<'a, L: List> DropOnUnwind<'a, L> {
+    #[inline(always)]
+    fn list(&mut self) -> Pin<&mut L> {
+        match &mut self.0 {
+            Some(l) => l.as_mut(),
+            None => unreachable!(),
+        }
+    }
+    #[inline(always)]
+    fn disarm(mut self) -> Pin<&'a mut L> {
+        match self.0.take() {
+            Some(l) => l,
+            None => unreachable!(),
+        }
+    }
+}
+
+impl<L: List> Drop for DropOnUnwind<'_, L> {
+    fn drop(&mut self) {
+        if let Some(l) = &mut self.0 {
+            l.as_mut().drop_all();
+        }
+    }
+}
+
+pin_project! {
+    /// The future returned by `gather!`: every child's output, in argument order.
+    ///
+    /// See the module docs for how children are scheduled.
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Gather<L, M> {
+        #[pin]
+        list: L,
+        map: M,
+        start: usize,
+        finished: bool,
+    }
+}
+
+pin_project! {
+    /// The future returned by `try_gather!`: every child's `Ok` value in argument
+    /// order, or the first `Err` (the other children are dropped at once).
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct TryGather<L, M, E> {
+        #[pin]
+        list: L,
+        map: M,
+        start: usize,
+        finished: bool,
+        error: PhantomData<fn() -> E>,
+    }
+}
+
+pin_project! {
+    /// The future returned by `race!`: the output of the first child to finish (the
+    /// others are dropped).
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Race<L, O> {
+        #[pin]
+        list: L,
+        start: usize,
+        finished: bool,
+        output: PhantomData<fn() -> O>,
+    }
+}
+
+impl<L: JoinList, M: Fn(L::Output) -> T, T> Gather<L, M> {
+    /// Wraps a list of children; `map` flattens the nested output tuple.
+    #[inline(always)]
+    pub fn new(list: L, map: M) -> Self {
+        Gather { list, map, start: 0, finished: false }
+    }
+}
+
+impl<L: JoinList, M: Fn(L::Output) -> T, T> Future for Gather<L, M> {
+    type Output = T;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = self.project();
+        assert!(!*this.finished, "`gather!` polled after it completed");
+        let start = *this.start;
+        *this.start = if start + 1 >= L::LEN { 0 } else { start + 1 };
+        let mut guard = DropOnUnwind(Some(this.list));
+        let done = guard.list().poll_range(cx, 0, start, L::LEN)
+            & guard.list().poll_range(cx, 0, 0, start);
+        let list = guard.disarm();
+        if done {
+            *this.finished = true;
+            Poll::Ready((this.map)(list.take()))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl<L, M, T, E> TryGather<L, M, E>
+where
+    L: TryJoinList<E>,
+    M: Fn(L::Output) -> T,
+{
+    /// Wraps a list of `Result` children; `map` flattens the nested output tuple.
+    #[inline(always)]
+    pub fn new(list: L, map: M) -> Self {
+        TryGather { list, map, start: 0, finished: false, error: PhantomData }
+    }
+}
+
+impl<L, M, T, E> Future for TryGather<L, M, E>
+where
+    L: TryJoinList<E>,
+    M: Fn(L::Output) -> T,
+{
+    type Output = Result<T, E>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
+        let this = self.project();
+        assert!(!*this.finished, "`try_gather!` polled after it completed");
+        let start = *this.start;
+        *this.start = if start + 1 >= L::LEN { 0 } else { start + 1 };
+        let mut guard = DropOnUnwind(Some(this.list));
+        let res = match guard.list().poll_range(cx, 0, start, L::LEN) {
+            Ok(a) => guard.list().poll_range(cx, 0, 0, start).map(|b| a & b),
+            Err(e) => Err(e),
+        };
+        let list = guard.disarm();
+        match res {
+            Ok(false) => Poll::Pending,
+            Ok(true) => {
+                *this.finished = true;
+                Poll::Ready(Ok((this.map)(list.take())))
+            }
+            Err(e) => {
+                *this.finished = true;
+                list.drop_all();
+                Poll::Ready(Err(e))
+            }
+        }
+    }
+}
+
+impl<L: RaceList<O>, O> Race<L, O> {
+    /// Wraps a list of children with the same output type. The first poll starts at a
+    /// child chosen by a per-thread counter, so no argument is favoured when several are
+    /// ready at once.
+    #[inline(always)]
+    pub fn new(list: L) -> Self {
+        Race { list, start: super::next_start(L::LEN), finished: false, output: PhantomData }
+    }
+}
+
+impl<L: RaceList<O>, O> Future for Race<L, O> {
+    type Output = O;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<O> {
+        let this = self.project();
+        assert!(!*this.finished, "`race!` polled after it completed");
+        let start = *this.start;
+        *this.start = if start + 1 >= L::LEN { 0 } else { start + 1 };
+        let mut guard = DropOnUnwind(Some(this.list));
+        let res = match guard.list().poll_range(cx, 0, start, L::LEN) {
+            Some(out) => Some(out),
+            None => guard.list().poll_range(cx, 0, 0, start),
+        };
+        let list = guard.disarm();
+        match res {
+            Some(out) => {
+                *this.finished = true;
+                list.drop_all();
+                Poll::Ready(out)
+            }
+            None => Poll::Pending,
+        }
+    }
+}

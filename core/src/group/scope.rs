@@ -1,0 +1,522 @@
+//! [`scope`]: children polled inside the current task, so they may borrow.
+
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use pin_project_lite::pin_project;
+
+use super::error::{ChildError, Failure, GroupError};
+
+type BoxChild<'env> = Pin<Box<dyn Future<Output = ()> + 'env>>;
+
+struct Inner<'env, E> {
+    /// Children spawned since the scope last polled its set.
+    incoming: RefCell<Vec<BoxChild<'env>>>,
+    closed: Cell<bool>,
+    cancelled: Cell<bool>,
+    supervisor: bool,
+    failures: RefCell<Vec<Failure<E>>>,
+}
+
+impl<E> Inner<'_, E> {
+    fn fail(&self, failure: Failure<E>) {
+        self.failures.borrow_mut().push(failure);
+        if !self.supervisor {
+            self.cancel();
+        }
+    }
+
+    fn cancel(&self) {
+        self.closed.set(true);
+        self.cancelled.set(true);
+    }
+}
+
+/// Runs `body` with a scope whose children are polled by the scope's own future, then
+/// waits for every child: an in-task [`TaskGroup`](super::TaskGroup).
+///
+/// The children run *inside* the task that awaits the scope (like
+/// `FuturesUnordered`), so they may borrow from the caller's stack and need neither
+/// `Send` nor `'static`, and the scope works on any executor (it uses no runtime).
+/// The semantics are those of [`TaskGroup`](super::TaskGroup): the scope ends when the
+/// body and every child have ended; the first failure cancels (drops) every other child
+/// and the body and closes the scope; all failures come back as one [`GroupError`]; a
+/// panic drops every other child and the body, then resumes; dropping the scope's
+/// future drops every child at once; children spawn children through a clone of the
+/// [`Scope`] handle; [`supervise_scope`] collects failures without cancelling; a spawn
+/// into a closed scope never runs.
+///
+/// Children make progress whenever the scope's future is polled, including while the
+/// body awaits something else. **Caveat:** the children run on the body's thread and
+/// task; a body that *blocks* the thread (a sync sleep, a busy loop, a blocking call)
+/// stops its children too, and the whole scope is one task to the executor, so it runs
+/// on one core. For parallel children use [`TaskGroup`](super::TaskGroup).
+///
+/// The scope's future is `!Send` (children need not be `Send`), so await it in the
+/// main future, in a `spawn_local` task, or under any single-threaded executor.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio_core::group::scope;
+///
+/// let names = vec!["a".to_string(), "b".to_string()]; // borrowed, not moved
+/// let total = futures::executor::block_on(scope(async |s| {
+///     let lens: Vec<_> = names.iter().map(|n| s.spawn(async move { Ok::<_, ()>(n.len()) })).collect();
+///     let mut total = 0;
+///     for len in lens {
+///         total += len.await.unwrap();
+///     }
+///     Ok(total)
+/// }));
+/// assert_eq!(total, Ok(2));
+/// ```
+pub async fn scope<'env, T, E, F, Fut>(body: F) -> Result<T, GroupError<E>>
+where
+    F: FnOnce(Scope<'env, E>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: 'env,
+{
+    start(false, body).await
+}
+
+/// Like [`scope`], but a failure cancels nothing: every child runs to its end and all
+/// failures are collected (a supervisor). A panic still cancels everything.
+///
+/// ```
+/// use asyncio_core::group::{ChildError, supervise_scope};
+/// # futures::executor::block_on(async {
+/// let err = supervise_scope(async |s| {
+///     let bad = s.spawn(async { Err::<(), _>("boom") });
+///     let good = s.spawn(async { Ok(1) });
+///     assert_eq!(bad.await, Err(ChildError::Failed));
+///     assert_eq!(good.await, Ok(1));
+///     Ok(())
+/// })
+/// .await
+/// .unwrap_err();
+/// assert_eq!(err.into_errors(), vec!["boom"]);
+/// # });
+/// ```
+pub async fn supervise_scope<'env, T, E, F, Fut>(body: F) -> Result<T, GroupError<E>>
+where
+    F: FnOnce(Scope<'env, E>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: 'env,
+{
+    start(true, body).await
+}
+
+async fn start<'env, T, E, F, Fut>(supervisor: bool, body: F) -> Result<T, GroupError<E>>
+where
+    F: FnOnce(Scope<'env, E>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: 'env,
+{
+    let inner = Rc::new(Inner {
+        incoming: RefCell::new(Vec::new()),
+        closed: Cell::new(false),
+        cancelled: Cell::new(false),
+        supervisor,
+        failures: RefCell::new(Vec::new()),
+    });
+    let fut = body(Scope {
+        inner: inner.clone(),
+    });
+    ScopeFuture {
+        body: Some(fut),
+        children: FuturesUnordered::new(),
+        inner,
+        output: None,
+        done: false,
+    }
+    .await
+}
+
+/// The handle a [`scope`]'s body receives: spawns children that may borrow anything
+/// that outlives the scope (`'env`). Clone it to let children spawn children.
+pub struct Scope<'env, E> {
+    inner: Rc<Inner<'env, E>>,
+}
+
+impl<E> Clone for Scope<'_, E> {
+    fn clone(&self) -> Self {
+        Scope {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<E> fmt::Debug for Scope<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("closed", &self.inner.closed.get())
+            .field("cancelling", &self.inner.cancelled.get())
+            .field("supervisor", &self.inner.supervisor)
+            .finish()
+    }
+}
+
+impl<'env, E: 'env> Scope<'env, E> {
+    /// Spawns a child into the scope. It starts on the scope's next poll (right after
+    /// the body's current poll returns).
+    ///
+    /// The handle resolves to the child's value (or a [`ChildError`]); dropping it does
+    /// not cancel the child. If the scope is closed or cancelling, `future` is dropped
+    /// unpolled and the handle resolves to `Err(ChildError::Closed)`.
+    ///
+    /// ```
+    /// use asyncio_core::group::scope;
+    /// use std::cell::Cell;
+    /// # futures::executor::block_on(async {
+    /// let hits = Cell::new(0); // !Sync, borrowed by every child
+    /// scope(async |s| {
+    ///     for _ in 0..3 {
+    ///         let inner = s.clone();
+    ///         let hits = &hits;
+    ///         s.spawn(async move {
+    ///             hits.set(hits.get() + 1);
+    ///             inner.spawn(async move { Ok::<_, ()>(hits.set(hits.get() + 10)) });
+    ///             Ok(())
+    ///         });
+    ///     }
+    ///     Ok(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// assert_eq!(hits.get(), 33);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn spawn<T, F>(&self, future: F) -> ScopeTask<T>
+    where
+        F: Future<Output = Result<T, E>> + 'env,
+        T: 'env,
+    {
+        self.spawn_inner(None, Location::caller(), future)
+    }
+
+    /// Spawns a named child; the name appears in the [`GroupError`] if it fails.
+    ///
+    /// ```
+    /// use asyncio_core::group::scope;
+    /// # futures::executor::block_on(async {
+    /// let err = scope(async |s| {
+    ///     s.spawn_named("fetch", async { Err::<(), _>("404") });
+    ///     Ok(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// assert_eq!(err.failures()[0].name(), Some("fetch"));
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn spawn_named<T, F>(&self, name: impl Into<Cow<'static, str>>, future: F) -> ScopeTask<T>
+    where
+        F: Future<Output = Result<T, E>> + 'env,
+        T: 'env,
+    {
+        let name: Arc<str> = match name.into() {
+            Cow::Borrowed(s) => Arc::from(s),
+            Cow::Owned(s) => Arc::from(s),
+        };
+        self.spawn_inner(Some(name), Location::caller(), future)
+    }
+
+    fn spawn_inner<T, F>(
+        &self,
+        name: Option<Arc<str>>,
+        location: &'static Location<'static>,
+        future: F,
+    ) -> ScopeTask<T>
+    where
+        F: Future<Output = Result<T, E>> + 'env,
+        T: 'env,
+    {
+        let slot = Rc::new(RefCell::new(Slot::Waiting(None)));
+        if self.inner.closed.get() {
+            drop(future);
+            *slot.borrow_mut() = Slot::Done(Err(ChildError::Closed));
+            return ScopeTask { slot, name };
+        }
+        let child = ScopeChild {
+            future,
+            slot: Some(slot.clone()),
+            inner: self.inner.clone(),
+            name: name.clone(),
+            location,
+        };
+        self.inner.incoming.borrow_mut().push(Box::pin(child));
+        ScopeTask { slot, name }
+    }
+
+    /// Whether the scope accepts no more children (it failed or finished).
+    ///
+    /// ```
+    /// # use asyncio_core::group::scope;
+    /// # futures::executor::block_on(async {
+    /// scope(async |s| Ok::<_, ()>(assert!(!s.is_closed()))).await.unwrap();
+    /// # });
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.get()
+    }
+}
+
+enum Slot<T> {
+    Waiting(Option<Waker>),
+    Done(Result<T, ChildError>),
+    Taken,
+}
+
+fn complete<T>(slot: &RefCell<Slot<T>>, res: Result<T, ChildError>) {
+    let prev = std::mem::replace(&mut *slot.borrow_mut(), Slot::Done(res));
+    if let Slot::Waiting(Some(w)) = prev {
+        w.wake();
+    }
+}
+
+pin_project! {
+    struct ScopeChild<'env, F, T, E> {
+        #[pin]
+        future: F,
+        slot: Option<Rc<RefCell<Slot<T>>>>,
+        inner: Rc<Inner<'env, E>>,
+        name: Option<Arc<str>>,
+        location: &'static Location<'static>,
+    }
+
+    impl<'env, F, T, E> PinnedDrop for ScopeChild<'env, F, T, E> {
+        fn drop(this: Pin<&mut Self>) {
+            // Dropped before finishing: cancelled.
+            if let Some(slot) = this.project().slot.take() {
+                complete(&slot, Err(ChildError::Cancelled));
+            }
+        }
+    }
+}
+
+impl<F, T, E> Future for ScopeChild<'_, F, T, E>
+where
+    F: Future<Output = Result<T, E>>,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let res = match this.future.poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(v)) => Ok(v),
+            Poll::Ready(Err(e)) => {
+                this.inner
+                    .fail(Failure::child(e, this.name.clone(), this.location));
+                Err(ChildError::Failed)
+            }
+        };
+        if let Some(slot) = this.slot.take() {
+            complete(&slot, res);
+        }
+        Poll::Ready(())
+    }
+}
+
+/// A handle to one child of a [`scope`]: a future of its value, like
+/// [`GroupTask`](super::GroupTask). Dropping it does not cancel the child.
+pub struct ScopeTask<T> {
+    slot: Rc<RefCell<Slot<T>>>,
+    name: Option<Arc<str>>,
+}
+
+impl<T> ScopeTask<T> {
+    /// The child's name, if it was spawned with one.
+    ///
+    /// ```
+    /// # use asyncio_core::group::scope;
+    /// # futures::executor::block_on(async {
+    /// scope(async |s| {
+    ///     assert_eq!(s.spawn_named("x", async { Ok(()) }).name(), Some("x"));
+    ///     Ok::<_, ()>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # });
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Whether the child has finished (or never started).
+    ///
+    /// ```
+    /// # use asyncio_core::group::scope;
+    /// # futures::executor::block_on(async {
+    /// scope(async |s| {
+    ///     let h = s.spawn(async { Ok(()) });
+    ///     assert!(!h.is_finished()); // starts after the body's current poll
+    ///     Ok::<_, ()>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        !matches!(*self.slot.borrow(), Slot::Waiting(_))
+    }
+}
+
+impl<T> Future for ScopeTask<T> {
+    type Output = Result<T, ChildError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut slot = self.slot.borrow_mut();
+        match &mut *slot {
+            Slot::Waiting(w) => {
+                match w {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => *w = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+            Slot::Done(_) => match std::mem::replace(&mut *slot, Slot::Taken) {
+                Slot::Done(res) => Poll::Ready(res),
+                _ => unreachable!(),
+            },
+            Slot::Taken => panic!("ScopeTask polled after completion"),
+        }
+    }
+}
+
+impl<T> fmt::Debug for ScopeTask<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScopeTask")
+            .field("name", &self.name)
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+pin_project! {
+    struct ScopeFuture<'env, Fut, T, E> {
+        #[pin]
+        body: Option<Fut>,
+        children: FuturesUnordered<BoxChild<'env>>,
+        inner: Rc<Inner<'env, E>>,
+        output: Option<T>,
+        done: bool,
+    }
+
+    impl<'env, Fut, T, E> PinnedDrop for ScopeFuture<'env, Fut, T, E> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.inner.cancel();
+            // Children in `incoming` hold the `Inner` that holds them: break the cycle.
+            let incoming = std::mem::take(&mut *this.inner.incoming.borrow_mut());
+            drop(incoming);
+        }
+    }
+}
+
+impl<'env, Fut, T, E> ScopeFuture<'env, Fut, T, E>
+where
+    Fut: Future<Output = Result<T, E>>,
+{
+    fn cancel_all(self: Pin<&mut Self>) {
+        let mut this = self.project();
+        this.inner.cancel();
+        this.body.set(None);
+        *this.children = FuturesUnordered::new();
+        let incoming = std::mem::take(&mut *this.inner.incoming.borrow_mut());
+        drop(incoming);
+    }
+
+    fn poll_inner(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        {
+            let mut this = self.as_mut().project();
+            if let Some(body) = this.body.as_mut().as_pin_mut() {
+                if let Poll::Ready(res) = body.poll(cx) {
+                    this.body.set(None);
+                    match res {
+                        Ok(v) => *this.output = Some(v),
+                        Err(e) => this.inner.fail(Failure::body(e)),
+                    }
+                }
+            }
+        }
+        loop {
+            if self.inner.cancelled.get() {
+                self.as_mut().cancel_all();
+                return Poll::Ready(());
+            }
+            let this = self.as_mut().project();
+            {
+                let mut incoming = this.inner.incoming.borrow_mut();
+                for child in incoming.drain(..) {
+                    this.children.push(child);
+                }
+            }
+            if this.children.is_empty() {
+                break;
+            }
+            match this.children.poll_next_unpin(cx) {
+                Poll::Ready(Some(())) => continue,
+                Poll::Ready(None) => break,
+                Poll::Pending => {
+                    if this.inner.incoming.borrow().is_empty() {
+                        break;
+                    }
+                }
+            }
+        }
+        if self.inner.cancelled.get() {
+            self.as_mut().cancel_all();
+            return Poll::Ready(());
+        }
+        if self.body.is_none() && self.children.is_empty() {
+            self.inner.closed.set(true);
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl<'env, Fut, T, E> Future for ScopeFuture<'env, Fut, T, E>
+where
+    Fut: Future<Output = Result<T, E>>,
+{
+    type Output = Result<T, GroupError<E>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        assert!(!self.done, "scope future polled after completion");
+        match catch_unwind(AssertUnwindSafe(|| self.as_mut().poll_inner(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(())) => {
+                let this = self.project();
+                *this.done = true;
+                let failures = std::mem::take(&mut *this.inner.failures.borrow_mut());
+                Poll::Ready(if failures.is_empty() {
+                    Ok(this
+                        .output
+                        .take()
+                        .expect("a scope with no failure has the body's value"))
+                } else {
+                    Err(GroupError::new(failures))
+                })
+            }
+            Err(payload) => {
+                // Drop every other child and the body, then let the panic go on.
+                self.as_mut().cancel_all();
+                *self.project().done = true;
+                resume_unwind(payload)
+            }
+        }
+    }
+}

@@ -1,0 +1,703 @@
+//! [`TaskGroup`]: spawned children with asyncio's `TaskGroup` semantics.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+
+use futures_util::task::AtomicWaker;
+use pin_project_lite::pin_project;
+use tokio::sync::{Notify, futures::OwnedNotified};
+use tokio::task::JoinHandle;
+
+use super::error::{ChildError, Failure, GroupError};
+
+/// No more spawns are accepted.
+const CLOSED: u8 = 1;
+/// Children and body are being cancelled.
+const CANCELLED: u8 = 2;
+
+type Payload = Box<dyn Any + Send + 'static>;
+
+struct Shared<E> {
+    /// Children spawned and not yet dropped. Incremented before a spawn is attempted.
+    live: AtomicUsize,
+    flags: AtomicU8,
+    supervisor: bool,
+    /// Wakes every child's wrapper when the group is cancelled.
+    cancel: Arc<Notify>,
+    /// The future that drives the group (`TaskGroup::run`).
+    driver: AtomicWaker,
+    failures: Mutex<Vec<Failure<E>>>,
+    panic: Mutex<Option<Payload>>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl<E> Shared<E> {
+    fn is(&self, flag: u8) -> bool {
+        self.flags.load(SeqCst) & flag != 0
+    }
+
+    /// Cancels every child and the body; closes the group.
+    fn cancel(&self) {
+        let prev = self.flags.fetch_or(CLOSED | CANCELLED, SeqCst);
+        if prev & CANCELLED == 0 {
+            self.cancel.notify_waiters();
+            self.driver.wake();
+        }
+    }
+
+    fn fail(&self, failure: Failure<E>) {
+        self.failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(failure);
+        if !self.supervisor {
+            self.cancel();
+        }
+    }
+
+    fn panicked(&self, payload: Payload) {
+        {
+            let mut slot = self.panic.lock().unwrap_or_else(PoisonError::into_inner);
+            if slot.is_none() {
+                *slot = Some(payload);
+            }
+            // A second panic's payload is dropped: only the first resumes.
+        }
+        self.cancel();
+    }
+
+    fn release(&self) {
+        if self.live.fetch_sub(1, SeqCst) == 1 {
+            self.driver.wake();
+        }
+    }
+}
+
+/// A group of spawned tasks that finish together: asyncio's `TaskGroup`.
+///
+/// | asyncio | here |
+/// |---|---|
+/// | `async with asyncio.TaskGroup() as tg:` | `TaskGroup::run(async \|tg\| { ... }).await` |
+/// | `tg.create_task(coro)` | `tg.spawn(fut)` (`Send`), `tg.spawn_local(fut)` (`!Send`) |
+/// | `tg.create_task(coro, name="dl")` | `tg.spawn_named("dl", fut)` |
+/// | `await task` (inside the group) | `handle.await` → `Result<T, ChildError>` |
+/// | `except* ValueError as eg:` (`ExceptionGroup`) | `Err(GroupError<E>)` |
+/// | `KeyboardInterrupt` in a child | a panic: everything is cancelled, then the panic resumes |
+/// | cancelling the task running the group | dropping the `run` future |
+/// | (no equivalent; cpython#101581) | [`TaskGroup::supervise`] |
+///
+/// `TaskGroup<E>` is the handle the body receives: cheap to clone, `Send + Sync`, so
+/// children can spawn more children (tokio's `JoinSet` needs `&mut`, tokio#6547).
+/// Children are tokio tasks, so under the multi-threaded loop they run in parallel.
+/// Every child returns `Result<T, E>`; `E` is the group's error type.
+///
+/// **Semantics** (those of Python 3.11's `TaskGroup`):
+/// - The group finishes only when the body and every child have finished — including
+///   children spawned by children while the body was already done.
+/// - The first failure (a child's `Err` or the body's) cancels every other child and
+///   the body, and closes the group. When all have stopped, `run` returns one
+///   [`GroupError`] with every failure in order, each with the child's name and spawn
+///   location. Cancelled children are not failures.
+/// - A panic in a child or the body cancels everything, waits for it to stop, then
+///   resumes in the caller with the original payload.
+/// - Dropping the `run` future cancels every child: their futures are dropped by the
+///   loop on its next turn, and none runs past the `.await` it was suspended at.
+/// - Spawning into a closed or cancelling group does not run the future (it is
+///   dropped at once); the handle resolves to `Err(ChildError::Closed)`.
+///
+/// **Cancellation differs from asyncio.** In asyncio a cancelled child gets a
+/// `CancelledError` at its `await` and may run async cleanup (`finally: await ...`).
+/// Here a cancelled child is *dropped*: its destructors run, but no async code does.
+///
+/// **Why a closure.** `async with` has no Rust equivalent (there is no async `Drop` to
+/// wait for children at the end of a block), so the block becomes an async closure and
+/// `run` waits for the children after it returns. The closure cannot forget to wait,
+/// and a group cannot be leaked while its children run.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio_core::group::TaskGroup;
+/// use std::time::Duration;
+///
+/// async fn fetch(n: u64) -> Result<u64, String> {
+///     asyncio_core::sleep(Duration::from_millis(n)).await;
+///     Ok(n * 10)
+/// }
+///
+/// # asyncio_core::run(async {
+/// let total = TaskGroup::run(async |tg| {
+///     let a = tg.spawn(fetch(2));
+///     let b = tg.spawn_named("b", fetch(1));
+///     Ok(a.await.unwrap() + b.await.unwrap())
+/// })
+/// .await;
+/// assert_eq!(total.unwrap(), 30);
+/// # });
+/// ```
+pub struct TaskGroup<E> {
+    shared: Arc<Shared<E>>,
+}
+
+impl<E> Clone for TaskGroup<E> {
+    fn clone(&self) -> Self {
+        TaskGroup {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<E> fmt::Debug for TaskGroup<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroup")
+            .field("live_children", &self.shared.live.load(SeqCst))
+            .field("closed", &self.shared.is(CLOSED))
+            .field("cancelling", &self.shared.is(CANCELLED))
+            .field("supervisor", &self.shared.supervisor)
+            .finish()
+    }
+}
+
+impl<E: Send + 'static> TaskGroup<E> {
+    /// Runs `body` with a new group, then waits for every child:
+    /// `async with asyncio.TaskGroup() as tg:`.
+    ///
+    /// Returns the body's value if neither it nor any child failed, or a
+    /// [`GroupError`] with every failure. See [`TaskGroup`] for the full semantics.
+    ///
+    /// # Panics
+    ///
+    /// Panics with `no running event loop` if awaited outside an event loop. Resumes a
+    /// panic of the body or of any child, after cancelling and waiting for the rest.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::group::TaskGroup;
+    /// # asyncio_core::run(async {
+    /// let err = TaskGroup::run(async |tg| {
+    ///     tg.spawn_named("ok", async { Ok(1) });
+    ///     tg.spawn_named("bad", async { Err::<(), _>("boom") });
+    ///     tg.spawn_named("slow", std::future::pending::<Result<(), _>>()); // cancelled by "bad"
+    ///     Ok(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// assert_eq!(err.failures()[0].name(), Some("bad"));
+    /// assert_eq!(err.into_errors(), vec!["boom"]);
+    /// # });
+    /// ```
+    pub async fn run<T, F, Fut>(body: F) -> Result<T, GroupError<E>>
+    where
+        F: FnOnce(TaskGroup<E>) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        Self::start(false, body).await
+    }
+
+    /// Like [`run`](Self::run), but a failure cancels nothing: every child runs to its
+    /// end, and all failures are collected (a supervisor, cpython#101581).
+    ///
+    /// The body's own `Err` is collected too and cancels nothing. A panic still
+    /// cancels everything and resumes in the caller.
+    ///
+    /// ```
+    /// use asyncio_core::group::{ChildError, TaskGroup};
+    /// # asyncio_core::run(async {
+    /// let err = TaskGroup::supervise(async |tg| {
+    ///     let bad = tg.spawn(async { Err::<(), _>("boom") });
+    ///     let good = tg.spawn(async {
+    ///         asyncio_core::sleep(std::time::Duration::from_millis(1)).await;
+    ///         Ok(2)
+    ///     });
+    ///     assert_eq!(bad.await, Err(ChildError::Failed));
+    ///     assert_eq!(good.await, Ok(2)); // not cancelled by `bad`
+    ///     Ok(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// assert_eq!(err.into_errors(), vec!["boom"]);
+    /// # });
+    /// ```
+    pub async fn supervise<T, F, Fut>(body: F) -> Result<T, GroupError<E>>
+    where
+        F: FnOnce(TaskGroup<E>) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        Self::start(true, body).await
+    }
+
+    async fn start<T, F, Fut>(supervisor: bool, body: F) -> Result<T, GroupError<E>>
+    where
+        F: FnOnce(TaskGroup<E>) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let runtime = crate::runtime::expect_loop("TaskGroup::run");
+        let shared = Arc::new(Shared {
+            live: AtomicUsize::new(0),
+            flags: AtomicU8::new(0),
+            supervisor,
+            cancel: Arc::new(Notify::new()),
+            driver: AtomicWaker::new(),
+            failures: Mutex::new(Vec::new()),
+            panic: Mutex::new(None),
+            runtime,
+        });
+        let fut = body(TaskGroup {
+            shared: shared.clone(),
+        });
+        Driver {
+            body: Some(fut),
+            output: None,
+            shared,
+            done: false,
+        }
+        .await
+    }
+
+    /// Spawns a `Send` child: `tg.create_task(coro)`.
+    ///
+    /// The returned handle resolves to the child's value; dropping it does not cancel
+    /// the child (the group owns its children). If the group is closed or cancelling,
+    /// `future` is dropped without being polled and the handle resolves to
+    /// `Err(ChildError::Closed)`.
+    ///
+    /// ```
+    /// # use asyncio_core::group::TaskGroup;
+    /// # asyncio_core::run(async {
+    /// let v = TaskGroup::run(async |tg| {
+    ///     let inner = tg.clone();
+    ///     let outer = tg.spawn(async move {
+    ///         // children spawn children through a clone of the handle
+    ///         let grandchild = inner.spawn(async { Ok::<_, ()>(20) });
+    ///         Ok(grandchild.await.unwrap() + 1)
+    ///     });
+    ///     Ok(outer.await.unwrap() * 2)
+    /// })
+    /// .await;
+    /// assert_eq!(v, Ok(42));
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn spawn<T, F>(&self, future: F) -> GroupTask<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.spawn_inner(None, Location::caller(), future, |rt, f| rt.spawn(f))
+    }
+
+    /// Spawns a `Send` child with a name: `tg.create_task(coro, name=...)`. The name
+    /// appears in the [`GroupError`] if the child fails.
+    ///
+    /// ```
+    /// # use asyncio_core::group::TaskGroup;
+    /// # asyncio_core::run(async {
+    /// let err = TaskGroup::run(async |tg| {
+    ///     let h = tg.spawn_named(format!("job-{}", 7), async { Err::<(), _>("x") });
+    ///     assert_eq!(h.name(), Some("job-7"));
+    ///     Ok(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// assert!(err.to_string().contains("task 'job-7'"));
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn spawn_named<T, F>(&self, name: impl Into<Cow<'static, str>>, future: F) -> GroupTask<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.spawn_inner(Some(arc_name(name)), Location::caller(), future, |rt, f| {
+            rt.spawn(f)
+        })
+    }
+
+    /// Spawns a `!Send` child on the current thread's loop; otherwise as
+    /// [`spawn`](Self::spawn).
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn_local`](crate::spawn_local): on a worker thread of a multi-threaded
+    /// loop.
+    ///
+    /// ```
+    /// # use asyncio_core::group::TaskGroup;
+    /// use std::rc::Rc;
+    /// # asyncio_core::run(async {
+    /// let v = TaskGroup::run(async |tg| {
+    ///     let rc = Rc::new(5);
+    ///     let h = tg.spawn_local(async move { Ok::<_, ()>(*rc) });
+    ///     Ok(h.await.unwrap())
+    /// })
+    /// .await;
+    /// assert_eq!(v, Ok(5));
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<T, F>(&self, future: F) -> GroupTask<T>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+    {
+        self.spawn_inner(None, Location::caller(), future, |_, f| {
+            crate::runtime::spawn_local_inner(f)
+        })
+    }
+
+    /// Spawns a named `!Send` child; see [`spawn_local`](Self::spawn_local) and
+    /// [`spawn_named`](Self::spawn_named).
+    ///
+    /// ```
+    /// # use asyncio_core::group::TaskGroup;
+    /// # asyncio_core::run(async {
+    /// TaskGroup::run(async |tg| {
+    ///     let h = tg.spawn_local_named("local", async { Ok::<_, ()>(()) });
+    ///     assert_eq!(h.name(), Some("local"));
+    ///     Ok(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn spawn_local_named<T, F>(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        future: F,
+    ) -> GroupTask<T>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+    {
+        self.spawn_inner(Some(arc_name(name)), Location::caller(), future, |_, f| {
+            crate::runtime::spawn_local_inner(f)
+        })
+    }
+
+    #[track_caller]
+    fn spawn_inner<T, F>(
+        &self,
+        name: Option<Arc<str>>,
+        location: &'static Location<'static>,
+        future: F,
+        spawn: impl FnOnce(
+            &tokio::runtime::Handle,
+            Child<F, E>,
+        ) -> JoinHandle<Result<T, ChildError>>,
+    ) -> GroupTask<T>
+    where
+        F: Future<Output = Result<T, E>>,
+    {
+        let shared = &self.shared;
+        shared.live.fetch_add(1, SeqCst);
+        if shared.is(CLOSED) {
+            shared.release();
+            drop(future);
+            return GroupTask {
+                handle: None,
+                name,
+            };
+        }
+        // Created before the spawn: a cancel from now on wakes this child.
+        let notified = shared.cancel.clone().notified_owned();
+        let child = Child {
+            future,
+            notified,
+            name: name.clone(),
+            location,
+            guard: LiveGuard(shared.clone()),
+        };
+        GroupTask {
+            handle: Some(spawn(&shared.runtime, child)),
+            name,
+        }
+    }
+
+    /// Whether the group accepts no more children (it failed, was cancelled, or
+    /// finished).
+    ///
+    /// ```
+    /// # use asyncio_core::group::TaskGroup;
+    /// # asyncio_core::run(async {
+    /// TaskGroup::run(async |tg| {
+    ///     assert!(!tg.is_closed());
+    ///     Ok::<_, ()>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # });
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.shared.is(CLOSED)
+    }
+
+    /// Whether this group is a supervisor ([`TaskGroup::supervise`]).
+    ///
+    /// ```
+    /// # use asyncio_core::group::TaskGroup;
+    /// # asyncio_core::run(async {
+    /// TaskGroup::supervise(async |tg| {
+    ///     assert!(tg.is_supervisor());
+    ///     Ok::<_, ()>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # });
+    /// ```
+    pub fn is_supervisor(&self) -> bool {
+        self.shared.supervisor
+    }
+}
+
+fn arc_name(name: impl Into<Cow<'static, str>>) -> Arc<str> {
+    match name.into() {
+        Cow::Borrowed(s) => Arc::from(s),
+        Cow::Owned(s) => Arc::from(s),
+    }
+}
+
+/// Keeps the group open while a child's future exists. Declared last in [`Child`], so
+/// it is dropped after the child's future.
+struct LiveGuard<E>(Arc<Shared<E>>);
+
+impl<E> Drop for LiveGuard<E> {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+pin_project! {
+    /// A child as spawned on the runtime: the user's future, watched for failure,
+    /// panic and group cancellation.
+    struct Child<F, E> {
+        #[pin]
+        future: F,
+        #[pin]
+        notified: OwnedNotified,
+        name: Option<Arc<str>>,
+        location: &'static Location<'static>,
+        guard: LiveGuard<E>,
+    }
+}
+
+impl<F, T, E> Future for Child<F, E>
+where
+    F: Future<Output = Result<T, E>>,
+{
+    type Output = Result<T, ChildError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let shared = &this.guard.0;
+        if shared.is(CANCELLED) {
+            return Poll::Ready(Err(ChildError::Cancelled));
+        }
+        let future = this.future;
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Ready(Ok(v))) => Poll::Ready(Ok(v)),
+            Ok(Poll::Ready(Err(e))) => {
+                shared.fail(Failure::child(e, this.name.clone(), this.location));
+                Poll::Ready(Err(ChildError::Failed))
+            }
+            Ok(Poll::Pending) => match this.notified.poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(ChildError::Cancelled)),
+                Poll::Pending => Poll::Pending,
+            },
+            Err(payload) => {
+                shared.panicked(payload);
+                Poll::Ready(Err(ChildError::Panicked))
+            }
+        }
+    }
+}
+
+/// A handle to one child of a [`TaskGroup`]: a future of its value.
+///
+/// Resolves to `Ok(value)`, or to a [`ChildError`] saying why there is none (the
+/// child's error itself goes to the group's [`GroupError`]). Dropping the handle does
+/// not cancel the child: the group owns its children. [`abort`](Self::abort) cancels
+/// this one child (not a failure).
+pub struct GroupTask<T> {
+    /// `None` if the group was closed at spawn time.
+    handle: Option<JoinHandle<Result<T, ChildError>>>,
+    name: Option<Arc<str>>,
+}
+
+impl<T> GroupTask<T> {
+    /// The child's name, if it was spawned with one.
+    ///
+    /// ```
+    /// # use asyncio_core::group::TaskGroup;
+    /// # asyncio_core::run(async {
+    /// TaskGroup::run(async |tg| {
+    ///     assert_eq!(tg.spawn_named("a", async { Ok(()) }).name(), Some("a"));
+    ///     assert_eq!(tg.spawn(async { Ok(()) }).name(), None);
+    ///     Ok::<_, ()>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # });
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Cancels this child only; the group goes on (a cancellation is not a failure).
+    ///
+    /// ```
+    /// use asyncio_core::group::{ChildError, TaskGroup};
+    /// # asyncio_core::run(async {
+    /// TaskGroup::run(async |tg| {
+    ///     let forever = tg.spawn(std::future::pending::<Result<(), ()>>());
+    ///     forever.abort();
+    ///     assert_eq!(forever.await, Err(ChildError::Cancelled));
+    ///     Ok(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # });
+    /// ```
+    pub fn abort(&self) {
+        if let Some(h) = &self.handle {
+            h.abort();
+        }
+    }
+
+    /// Whether the child has finished (or never started).
+    ///
+    /// ```
+    /// # use asyncio_core::group::TaskGroup;
+    /// # asyncio_core::run(async {
+    /// TaskGroup::run(async |tg| {
+    ///     let h = tg.spawn(async { Ok(()) });
+    ///     asyncio_core::sleep(std::time::Duration::from_millis(1)).await;
+    ///     assert!(h.is_finished());
+    ///     Ok::<_, ()>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.handle.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+}
+
+impl<T> Future for GroupTask<T> {
+    type Output = Result<T, ChildError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(handle) = self.handle.as_mut() else {
+            return Poll::Ready(Err(ChildError::Closed));
+        };
+        match Pin::new(handle).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(res)) => Poll::Ready(res),
+            // Children catch their own panics; a JoinError is an abort or loop shutdown.
+            Poll::Ready(Err(e)) if e.is_panic() => Poll::Ready(Err(ChildError::Panicked)),
+            Poll::Ready(Err(_)) => Poll::Ready(Err(ChildError::Cancelled)),
+        }
+    }
+}
+
+impl<T> fmt::Debug for GroupTask<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupTask")
+            .field("name", &self.name)
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+pin_project! {
+    /// Drives the body, then waits for the children; cancels everything when dropped
+    /// unfinished.
+    struct Driver<Fut, T, E> {
+        #[pin]
+        body: Option<Fut>,
+        output: Option<T>,
+        shared: Arc<Shared<E>>,
+        done: bool,
+    }
+
+    impl<Fut, T, E> PinnedDrop for Driver<Fut, T, E> {
+        fn drop(this: Pin<&mut Self>) {
+            if !this.done {
+                this.shared.cancel();
+            }
+        }
+    }
+}
+
+impl<Fut, T, E> Future for Driver<Fut, T, E>
+where
+    Fut: Future<Output = Result<T, E>>,
+{
+    type Output = Result<T, GroupError<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        assert!(!*this.done, "TaskGroup future polled after completion");
+        let shared = &**this.shared;
+        shared.driver.register(cx.waker());
+        if let Some(body) = this.body.as_mut().as_pin_mut() {
+            if shared.is(CANCELLED) {
+                this.body.set(None);
+            } else {
+                match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
+                    Ok(Poll::Pending) => {}
+                    Ok(Poll::Ready(res)) => {
+                        this.body.set(None);
+                        match res {
+                            Ok(v) => *this.output = Some(v),
+                            Err(e) => shared.fail(Failure::body(e)),
+                        }
+                    }
+                    Err(payload) => {
+                        this.body.set(None);
+                        shared.panicked(payload);
+                    }
+                }
+                if shared.is(CANCELLED) {
+                    // A child failed while the body ran: the body is cancelled too.
+                    this.body.set(None);
+                }
+            }
+        }
+        if this.body.is_some() || shared.live.load(SeqCst) != 0 {
+            return Poll::Pending;
+        }
+        shared.flags.fetch_or(CLOSED, SeqCst);
+        // A spawn that raced with closing has incremented `live` first: wait for it.
+        if shared.live.load(SeqCst) != 0 {
+            return Poll::Pending;
+        }
+        *this.done = true;
+        if let Some(payload) = shared.panic.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            resume_unwind(payload);
+        }
+        let failures = std::mem::take(
+            &mut *shared
+                .failures
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        Poll::Ready(if failures.is_empty() {
+            Ok(this
+                .output
+                .take()
+                .expect("a group with no failure has the body's value"))
+        } else {
+            Err(GroupError::new(failures))
+        })
+    }
+}

@@ -1,0 +1,402 @@
+//! `scope`: the spec's points 2–8 plus borrowing, `!Send` children and running on any
+//! executor. Runtime-free (futures' `block_on`), so these run under Miri too:
+//! `cargo +nightly miri test -p asyncio-core --test group_scope`.
+
+use std::cell::{Cell, RefCell};
+use std::future::{Future, pending};
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+use std::task::Poll;
+
+use asyncio_core::group::{ChildError, Scope, scope, supervise_scope};
+use futures::FutureExt;
+use futures::channel::oneshot;
+use futures::executor::block_on;
+
+/// Counts drops, starts and "ran past the await" with plain cells (children are !Send).
+#[derive(Default)]
+struct Probe {
+    drops: Cell<usize>,
+    started: Cell<usize>,
+    ran_past: Cell<bool>,
+}
+
+struct Guard<'a>(&'a Cell<usize>);
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+impl Probe {
+    fn parked<T, E>(&self) -> impl Future<Output = Result<T, E>> + '_ {
+        let guard = Guard(&self.drops);
+        async move {
+            let _g = guard;
+            self.started.set(self.started.get() + 1);
+            pending::<()>().await;
+            self.ran_past.set(true);
+            unreachable!()
+        }
+    }
+}
+
+/// Yields to the executor once.
+async fn yield_once() {
+    let mut yielded = false;
+    futures::future::poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+#[test]
+fn children_borrow_the_callers_stack_and_need_not_be_send() {
+    let words = vec!["alpha".to_string(), "be".to_string()];
+    let log = RefCell::new(Vec::new()); // !Sync; borrowed by every child
+    let out = block_on(scope(async |s| {
+        let handles: Vec<_> = words
+            .iter()
+            .map(|w| {
+                let log = &log;
+                let rc = Rc::new(w.len()); // !Send inside the child
+                s.spawn(async move {
+                    yield_once().await;
+                    log.borrow_mut().push(w.as_str());
+                    Ok::<_, ()>(*rc)
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for h in handles {
+            total += h.await.unwrap();
+        }
+        Ok(total)
+    }));
+    assert_eq!(out, Ok(7));
+    assert_eq!(log.into_inner().len(), 2);
+}
+
+#[test]
+fn children_progress_while_the_body_awaits_something_else() {
+    // The body waits on a channel that only a child can fill: a scope that did not
+    // poll its children while the body is pending would hang here.
+    let out = block_on(scope(async |s| {
+        let (tx, rx) = oneshot::channel();
+        s.spawn(async move {
+            yield_once().await;
+            tx.send(5).unwrap();
+            Ok::<_, ()>(())
+        });
+        Ok(rx.await.unwrap())
+    }));
+    assert_eq!(out, Ok(5));
+}
+
+#[test]
+#[cfg_attr(miri, ignore)] // tokio's timer driver
+fn works_on_tokio_too() {
+    asyncio_core::run(async {
+        let v = 3;
+        let out = scope(async |s| {
+            let h = s.spawn_named("t", async {
+                asyncio_core::sleep(std::time::Duration::from_millis(1)).await;
+                Ok::<_, ()>(v * 2)
+            });
+            Ok(h.await.unwrap())
+        })
+        .await;
+        assert_eq!(out, Ok(6));
+    });
+}
+
+// 2. waits for every child ------------------------------------------------------------
+
+#[test]
+fn waits_for_children_spawned_after_the_body_returned() {
+    let done = Cell::new(0);
+    block_on(scope(async |s| {
+        let inner = s.clone();
+        let done = &done;
+        s.spawn(async move {
+            yield_once().await;
+            inner.spawn(async move {
+                yield_once().await;
+                done.set(done.get() + 1);
+                Ok::<_, ()>(())
+            });
+            done.set(done.get() + 1);
+            Ok(())
+        });
+        Ok(())
+    }))
+    .unwrap();
+    assert_eq!(done.get(), 2);
+}
+
+// 3. first failure cancels; GroupError -------------------------------------------------
+
+#[test]
+fn first_failure_cancels_siblings_and_body() {
+    let p = Probe::default();
+    let body_drops = Cell::new(0);
+    let body_ran_past = Cell::new(false);
+    let err = block_on(scope(async |s| {
+        let _g = Guard(&body_drops);
+        for _ in 0..5 {
+            s.spawn(p.parked::<(), &str>());
+        }
+        yield_once().await; // children start
+        assert_eq!(p.started.get(), 5);
+        s.spawn_named("bad", async { Err::<(), _>("boom") });
+        pending::<()>().await;
+        body_ran_past.set(true);
+        Ok(())
+    }))
+    .unwrap_err();
+    assert_eq!(err.len(), 1);
+    assert_eq!(err.failures()[0].name(), Some("bad"));
+    assert_eq!(p.drops.get(), 5);
+    assert!(!p.ran_past.get());
+    assert_eq!(body_drops.get(), 1);
+    assert!(!body_ran_past.get());
+    assert!(err.to_string().contains("task 'bad'"));
+}
+
+#[test]
+fn body_failure_cancels_children_and_handles_report_cancelled() {
+    let p = Probe::default();
+    let seen = RefCell::new(None);
+    let err = block_on(scope(async |s| {
+        s.spawn(p.parked::<(), i32>());
+        let watched = s.spawn(p.parked::<(), i32>());
+        let seen = &seen;
+        // A second-level observer: a child awaiting its sibling's handle is cancelled
+        // with everything else, so record through a drop guard instead.
+        struct Record<'a>(&'a RefCell<Option<bool>>, super_handle::H);
+        mod super_handle {
+            pub type H = asyncio_core::group::ScopeTask<()>;
+        }
+        impl Drop for Record<'_> {
+            fn drop(&mut self) {
+                *self.0.borrow_mut() = Some(self.1.is_finished());
+            }
+        }
+        let rec = Record(seen, watched);
+        yield_once().await;
+        drop(rec);
+        Err::<(), _>(9)
+    }))
+    .unwrap_err();
+    assert!(err.failures()[0].is_body());
+    assert_eq!(err.into_errors(), vec![9]);
+    assert_eq!(p.drops.get(), 2);
+    assert_eq!(*seen.borrow(), Some(false));
+}
+
+#[test]
+fn supervisor_failures_come_in_order_with_names() {
+    let err = block_on(supervise_scope(async |s| {
+        let a = s.spawn_named("a", async { Err::<(), _>("e1") });
+        assert_eq!(a.await, Err(ChildError::Failed));
+        let b = s.spawn(async { Err::<(), _>("e2") });
+        assert_eq!(b.await, Err(ChildError::Failed));
+        Err::<(), _>("body")
+    }))
+    .unwrap_err();
+    let names: Vec<_> = err.iter().map(|f| f.name()).collect();
+    assert_eq!(names, [Some("a"), None, None]);
+    let text = err.to_string();
+    assert!(text.starts_with("3 failures in task group:"), "{text}");
+    assert_eq!(Vec::from(err), ["e1", "e2", "body"]);
+}
+
+#[test]
+fn supervisor_does_not_cancel_siblings() {
+    let finished = Cell::new(false);
+    let err = block_on(supervise_scope(async |s| {
+        let (tx, rx) = oneshot::channel::<()>();
+        let slow = s.spawn(async {
+            rx.await.unwrap();
+            finished.set(true);
+            Ok(1)
+        });
+        let bad = s.spawn(async { Err::<i32, _>("boom") });
+        assert_eq!(bad.await, Err(ChildError::Failed));
+        assert!(!s.is_closed());
+        tx.send(()).unwrap();
+        assert_eq!(slow.await, Ok(1));
+        Ok(())
+    }))
+    .unwrap_err();
+    assert!(finished.get());
+    assert_eq!(err.into_errors(), ["boom"]);
+}
+
+// 4. panic -----------------------------------------------------------------------------
+
+#[derive(Debug, PartialEq)]
+struct Payload(u32);
+
+#[test]
+fn child_panic_drops_the_others_then_resumes_the_payload() {
+    let p = Probe::default();
+    let drops_when_caught = Cell::new(usize::MAX);
+    let res = block_on(
+        AssertUnwindSafe(scope(async |s| {
+            for _ in 0..3 {
+                s.spawn(p.parked::<(), ()>());
+            }
+            yield_once().await;
+            s.spawn(async {
+                std::panic::panic_any(Payload(3));
+                #[allow(unreachable_code)]
+                Ok(())
+            });
+            pending::<()>().await;
+            Ok(())
+        }))
+        .catch_unwind()
+        .map(|r| {
+            drops_when_caught.set(p.drops.get());
+            r
+        }),
+    );
+    assert_eq!(res.unwrap_err().downcast_ref::<Payload>(), Some(&Payload(3)));
+    assert_eq!(drops_when_caught.get(), 3, "siblings dropped before the panic resumed");
+    assert!(!p.ran_past.get());
+}
+
+#[test]
+fn body_panic_drops_children_then_resumes() {
+    let p = Probe::default();
+    let res = block_on(
+        AssertUnwindSafe(scope(async |s| {
+            s.spawn(p.parked::<(), ()>());
+            yield_once().await;
+            if p.started.get() == 1 {
+                std::panic::panic_any(Payload(4));
+            }
+            Ok(())
+        }))
+        .catch_unwind(),
+    );
+    assert_eq!(res.unwrap_err().downcast_ref::<Payload>(), Some(&Payload(4)));
+    assert_eq!(p.drops.get(), 1);
+}
+
+// 5. dropping the scope's future drops every child at once ------------------------------
+
+#[test]
+fn dropping_the_scope_future_drops_every_child() {
+    let p = Probe::default();
+    let p = &p;
+    block_on(async {
+        let mut fut = Box::pin(scope(async |s| {
+            for _ in 0..10 {
+                s.spawn(p.parked::<(), ()>());
+            }
+            // one child not yet started (spawned from inside a child)
+            let inner = s.clone();
+            s.spawn(async move {
+                inner.spawn(p.parked::<(), ()>());
+                pending::<()>().await;
+                Ok(())
+            });
+            pending::<()>().await;
+            Ok(())
+        }));
+        assert!(futures::poll!(fut.as_mut()).is_pending());
+        assert_eq!(p.started.get(), 11);
+        drop(fut);
+        // no loop turn needed: the children lived inside the dropped future
+        assert_eq!(p.drops.get(), 11);
+        assert!(!p.ran_past.get());
+    });
+}
+
+// 6. children spawn children ------------------------------------------------------------
+
+fn tree<'a>(s: Scope<'a, ()>, depth: u32, leaves: &'a Cell<u32>) -> futures::future::LocalBoxFuture<'a, Result<(), ()>> {
+    async move {
+        if depth == 0 {
+            leaves.set(leaves.get() + 1);
+        } else {
+            for _ in 0..2 {
+                s.spawn(tree(s.clone(), depth - 1, leaves));
+            }
+        }
+        Ok(())
+    }
+    .boxed_local()
+}
+
+#[test]
+fn children_spawn_children() {
+    let leaves = Cell::new(0);
+    block_on(scope(async |s| {
+        s.spawn(tree(s.clone(), 7, &leaves));
+        Ok(())
+    }))
+    .unwrap();
+    assert_eq!(leaves.get(), 128);
+}
+
+// 8. closed scope -----------------------------------------------------------------------
+
+#[test]
+fn spawn_into_a_cancelling_scope_never_runs() {
+    let ran = Cell::new(false);
+    let seen = Cell::new(None);
+    let err = block_on(scope(async |s| {
+        struct SpawnOnDrop<'a>(Scope<'a, &'static str>, &'a Cell<bool>, &'a Cell<Option<ChildError>>);
+        impl Drop for SpawnOnDrop<'_> {
+            fn drop(&mut self) {
+                let ran = self.1;
+                let h = self.0.spawn(async move {
+                    ran.set(true);
+                    Ok(())
+                });
+                assert!(self.0.is_closed());
+                self.2.set(h.now_or_never().map(|r| r.unwrap_err()));
+            }
+        }
+        let guard = SpawnOnDrop(s.clone(), &ran, &seen);
+        s.spawn(async move {
+            let _guard = guard;
+            pending::<()>().await;
+            Ok(())
+        });
+        yield_once().await;
+        s.spawn(async { Err::<(), _>("boom") });
+        pending::<()>().await;
+        Ok(())
+    }))
+    .unwrap_err();
+    assert_eq!(err.into_errors(), ["boom"]);
+    assert_eq!(seen.get(), Some(ChildError::Closed));
+    assert!(!ran.get());
+}
+
+#[test]
+fn spawn_after_the_scope_finished_is_refused() {
+    let p = Probe::default();
+    let leaked: RefCell<Option<Scope<'_, ()>>> = RefCell::new(None);
+    block_on(scope(async |s| {
+        *leaked.borrow_mut() = Some(s.clone());
+        Ok(())
+    }))
+    .unwrap();
+    let s = leaked.borrow_mut().take().unwrap();
+    assert!(s.is_closed());
+    let h = s.spawn(p.parked::<(), ()>());
+    assert_eq!(p.drops.get(), 1);
+    assert_eq!(p.started.get(), 0);
+    assert_eq!(block_on(h), Err(ChildError::Closed));
+}

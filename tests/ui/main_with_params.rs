@@ -1,0 +1,5 @@
+// expected errors: 1
+#[asyncio::async_main]
+async fn main(args: Vec<String>) {
+    println!("{args:?}");
+}

@@ -1,0 +1,8 @@
+// expected errors: 1
+async fn fetch() -> u8 {
+    1
+}
+
+fn main() {
+    let _ = asyncio::race!(fetch(), "later");
+}

@@ -1,0 +1,4 @@
+// expected errors: 1
+fn main() {
+    let _ = asyncio::try_gather!();
+}
