@@ -27,31 +27,128 @@
 
 pub use asyncio_core::*;
 
-/// Runs an `async fn main` on an event loop: `asyncio.run(main())` as an attribute.
+/// Runs an `async fn` on a new event loop: `asyncio.run(main())` as an attribute.
 ///
-/// ```no_run
+/// ```
+/// use std::time::Duration;
+///
 /// #[asyncio::async_main]
-/// async fn main() {
-///     asyncio::sleep(std::time::Duration::from_millis(10)).await;
-///     println!("done");
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let port: u16 = "8080".parse()?;
+///     asyncio::sleep(Duration::from_millis(10)).await;
+///     println!("listening on {port}");
+///     Ok(())
 /// }
 /// ```
 ///
-/// Options: `flavor = "current_thread"` (default) or `"multi_thread"`,
-/// `worker_threads = N` (multi_thread only), `crate = "path"` for a renamed dependency.
-pub use asyncio_macros::async_main;
-
-/// Runs an `async fn` test on a fresh event loop.
+/// The function becomes a plain `fn` with the same name, parameters and return type
+/// that starts an event loop ([`runtime::Builder`]), drives the body to completion,
+/// cancels every task still running (as `asyncio.run` does) and returns the body's
+/// value. Any return type works: `()`, `Result<(), E>` (an `Err` makes the program
+/// exit with an error, as for a sync `main`), `impl std::process::Termination`.
+///
+/// # Options
+///
+/// | Option | Meaning |
+/// |---|---|
+/// | `flavor = "current_thread"` | The default: one thread runs every task, as in asyncio; [`spawn_local`] accepts `!Send` futures. |
+/// | `flavor = "multi_thread"` | [`spawn`]ed tasks run in parallel on a pool of worker threads (the body itself still runs on the calling thread). |
+/// | `worker_threads = N` | The size of that pool (`multi_thread` only, `N ≥ 1`; default: one per core). |
+/// | `debug` (or `debug = true` / `false`) | [Debug mode](debug): a poll that holds the loop longer than the threshold logs a warning naming the task. Without the option, the `ASYNCIO_DEBUG` environment variable decides. |
+/// | `slow_poll = "50ms"` | The debug-mode threshold (units `ms` and `s`; default 100 ms or `ASYNCIO_SLOW_POLL_MS`). |
+/// | `crate = "path"` | Where the `asyncio` crate is, when it is renamed or re-exported (default `::asyncio`). |
 ///
 /// ```
+/// #[asyncio::async_main(flavor = "multi_thread", worker_threads = 4)]
+/// async fn main() {
+///     let caller = std::thread::current().id();
+///     let worker = asyncio::spawn(async { std::thread::current().id() }).await;
+///     assert_ne!(caller, worker);
+/// }
+/// ```
+///
+/// With a renamed dependency (`aio = { package = "asyncio", ... }`) or an alias:
+///
+/// ```
+/// use asyncio as aio;
+///
+/// #[aio::async_main(crate = "aio")]
+/// async fn main() {
+///     assert_eq!(aio::spawn(async { 6 * 7 }).await, 42);
+/// }
+/// ```
+///
+/// # Mistakes it reports
+///
+/// Each of these is one compile error at the faulty token, and the function is still
+/// emitted, so no follow-on error ("`main` function not found", "`main` function is not
+/// allowed to be `async`", errors inside the body) appears: a missing `async`; `main`
+/// with parameters; a method (`self`); an unknown, duplicate or badly-valued option;
+/// `worker_threads` without `flavor = "multi_thread"`, or `worker_threads = 0`; a
+/// malformed `slow_poll`.
+/// The body stays in a real `async fn` with your return type, so a wrong `?` or a wrong
+/// return value is reported once, at your line, exactly as in any `async fn`.
+///
+/// # On other functions
+///
+/// On a function other than `main`, the attribute makes a synchronous function that
+/// starts a new event loop every time it is called (parameters are passed through).
+/// Calling it from async code panics (`asyncio::run() cannot be called from a running
+/// event loop`): `.await` an `async fn` there instead.
+///
+/// ```
+/// #[asyncio::async_main]
+/// async fn fetch_len(url: &str) -> usize {
+///     asyncio::sleep(std::time::Duration::from_millis(1)).await;
+///     url.len()
+/// }
+///
+/// # fn main() {
+/// assert_eq!(fetch_len("https://example.com"), 19); // a plain call: no `.await`
+/// # }
+/// ```
+///
+/// Limitation: the body is moved into a nested `async fn`, so it cannot name `Self` or
+/// the generic parameters of an enclosing `impl` block.
+pub use asyncio_macros::async_main;
+
+/// Runs an `async fn` test on a fresh event loop: a `#[test]` whose body may `.await`.
+///
+/// ```
+/// use std::time::Duration;
+///
 /// #[asyncio::async_test]
 /// async fn adds() {
 ///     assert_eq!(asyncio::spawn(async { 1 + 1 }).await, 2);
 /// }
+///
+/// // The paused clock: the hour passes at once, and exactly.
+/// #[asyncio::async_test(start_paused, timeout = "2s")]
+/// async fn sleeps_an_hour() {
+///     let start = asyncio::time::Instant::now();
+///     asyncio::sleep(Duration::from_secs(3600)).await;
+///     assert_eq!(start.elapsed(), Duration::from_secs(3600));
+/// }
+/// # fn main() {}
 /// ```
 ///
-/// Options: those of [`async_main`], plus `timeout = "250ms"` (units `ms` and `s`) and
-/// `start_paused` (tokio's paused clock; needs the `test-util` feature).
+/// The attribute adds `#[test]` itself; writing `#[test]` as well is an error (after
+/// the attribute: "second test attribute"; before it, rustc's "async functions cannot
+/// be used for tests"). `#[should_panic]` and `#[ignore]` work before or after it. The test may return `Result<(), E>`, as a sync test may. Each test gets its own
+/// loop, and tasks still running at its end are cancelled.
+///
+/// # Options
+///
+/// Those of [`async_main`] (the default flavor is `current_thread` here too), plus:
+///
+/// | Option | Meaning |
+/// |---|---|
+/// | `timeout = "250ms"` / `timeout = "5s"` | Fails the test with `test timed out: it ran longer than its timeout of 250ms` if it runs longer (a whole number, unit `ms` or `s`). With `start_paused` the limit is in virtual time. |
+/// | `start_paused` (or `start_paused = true` / `false`) | Starts the loop with tokio's paused clock: time moves only when every task is idle, then jumps to the next timer, so sleeps cost nothing and elapsed times are exact. `current_thread` only; needs the `test-util` feature (`asyncio = { ..., features = ["test-util"] }` in `[dev-dependencies]`). |
+///
+/// Misuse is reported as for [`async_main`]: one error at the faulty token and no
+/// follow-on errors (a missing `async`, parameters, a malformed or zero `timeout`, an
+/// unknown or duplicate option, `start_paused` with `multi_thread`).
 pub use asyncio_macros::async_test;
 
 // --- gather: gather!, try_gather!, race! ---

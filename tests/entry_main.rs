@@ -199,3 +199,20 @@ fn leftover_tasks_are_cancelled_when_the_function_returns() {
     leaves_a_task(drops.clone());
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 }
+
+/// # Safety
+///
+/// `p` must point to a live `u32`.
+#[asyncio::async_main]
+async unsafe fn read_after_yield(p: *const u32) -> u32 {
+    asyncio::yield_now().await;
+    // SAFETY: the caller guarantees `p` is valid.
+    unsafe { *p }
+}
+
+#[test]
+fn unsafe_fn_stays_unsafe() {
+    let x = 9;
+    // SAFETY: `x` outlives the call.
+    assert_eq!(unsafe { read_after_yield(&x) }, 9);
+}

@@ -32,11 +32,12 @@ async fn result_return_ok() -> Result<(), std::num::ParseIntError> {
 
 #[asyncio::async_test(start_paused)]
 async fn start_paused_an_hour_passes_at_once_and_exactly() {
+    // The clock is paused: tokio refuses to pause it a second time. (Checked first, so
+    // a real clock fails the test here instead of sleeping for an hour.)
+    assert!(std::panic::catch_unwind(tokio::time::pause).is_err());
     let start = Instant::now();
     asyncio::sleep(Duration::from_secs(3600)).await;
     assert_eq!(start.elapsed(), Duration::from_secs(3600));
-    // The clock is paused: tokio refuses to pause it a second time.
-    assert!(std::panic::catch_unwind(tokio::time::pause).is_err());
 }
 
 #[asyncio::async_test(start_paused = true)]
@@ -121,6 +122,13 @@ async fn ignore_and_should_panic() {
     panic!("both ran");
 }
 
+#[asyncio::async_test]
+#[ignore = "run by `ignored_tests_are_registered_and_run_their_body`"]
+async fn result_err() -> Result<(), String> {
+    asyncio::yield_now().await;
+    Err("result_err ran".to_string())
+}
+
 /// Runs this test binary again to check that the ignored tests above are registered as
 /// ignored tests, and that running them runs their async body.
 #[test]
@@ -140,11 +148,17 @@ fn ignored_tests_are_registered_and_run_their_body() {
     ignored.sort_unstable();
     assert_eq!(
         ignored,
-        ["ignore_after", "ignore_and_should_panic", "ignore_before"],
+        [
+            "ignore_after",
+            "ignore_and_should_panic",
+            "ignore_before",
+            "result_err"
+        ],
         "listing: {list}"
     );
 
-    for name in ["ignore_before", "ignore_after"] {
+    // Each of these fails when run, with a message only its body produces.
+    for name in ["ignore_before", "ignore_after", "result_err"] {
         let run = Command::new(&exe)
             .args(["--ignored", "--exact", name, "--test-threads=1"])
             .output()

@@ -268,8 +268,15 @@ fn child_panic_drops_the_others_then_resumes_the_payload() {
             r
         }),
     );
-    assert_eq!(res.unwrap_err().downcast_ref::<Payload>(), Some(&Payload(3)));
-    assert_eq!(drops_when_caught.get(), 3, "siblings dropped before the panic resumed");
+    assert_eq!(
+        res.unwrap_err().downcast_ref::<Payload>(),
+        Some(&Payload(3))
+    );
+    assert_eq!(
+        drops_when_caught.get(),
+        3,
+        "siblings dropped before the panic resumed"
+    );
     assert!(!p.ran_past.get());
 }
 
@@ -287,7 +294,10 @@ fn body_panic_drops_children_then_resumes() {
         }))
         .catch_unwind(),
     );
-    assert_eq!(res.unwrap_err().downcast_ref::<Payload>(), Some(&Payload(4)));
+    assert_eq!(
+        res.unwrap_err().downcast_ref::<Payload>(),
+        Some(&Payload(4))
+    );
     assert_eq!(p.drops.get(), 1);
 }
 
@@ -323,7 +333,11 @@ fn dropping_the_scope_future_drops_every_child() {
 
 // 6. children spawn children ------------------------------------------------------------
 
-fn tree<'a>(s: Scope<'a, ()>, depth: u32, leaves: &'a Cell<u32>) -> futures::future::LocalBoxFuture<'a, Result<(), ()>> {
+fn tree<'a>(
+    s: Scope<'a, ()>,
+    depth: u32,
+    leaves: &'a Cell<u32>,
+) -> futures::future::LocalBoxFuture<'a, Result<(), ()>> {
     async move {
         if depth == 0 {
             leaves.set(leaves.get() + 1);
@@ -355,7 +369,11 @@ fn spawn_into_a_cancelling_scope_never_runs() {
     let ran = Cell::new(false);
     let seen = Cell::new(None);
     let err = block_on(scope(async |s| {
-        struct SpawnOnDrop<'a>(Scope<'a, &'static str>, &'a Cell<bool>, &'a Cell<Option<ChildError>>);
+        struct SpawnOnDrop<'a>(
+            Scope<'a, &'static str>,
+            &'a Cell<bool>,
+            &'a Cell<Option<ChildError>>,
+        );
         impl Drop for SpawnOnDrop<'_> {
             fn drop(&mut self) {
                 let ran = self.1;

@@ -217,7 +217,8 @@ fn failure_closes_the_group_and_handles_report_it() {
                     });
                     let closed = tg.is_closed();
                     let res = h.now_or_never();
-                    *self.1.lock().unwrap() = Some((closed && !ran.load(SeqCst), res.map(|r| r.unwrap_err())));
+                    *self.1.lock().unwrap() =
+                        Some((closed && !ran.load(SeqCst), res.map(|r| r.unwrap_err())));
                 }
             }
             let guard = SpawnOnDrop(Some(tg2), s);
@@ -233,7 +234,10 @@ fn failure_closes_the_group_and_handles_report_it() {
         })
         .await;
         assert_eq!(res.unwrap_err().into_errors(), vec!["boom"]);
-        assert_eq!(*seen.lock().unwrap(), Some((true, Some(ChildError::Closed))));
+        assert_eq!(
+            *seen.lock().unwrap(),
+            Some((true, Some(ChildError::Closed)))
+        );
     });
 }
 
@@ -274,9 +278,19 @@ fn group_error_is_a_std_error() {
         .await
         .unwrap_err();
         let dyn_err: &dyn std::error::Error = &err;
-        assert!(dyn_err.source().unwrap().to_string().contains("invalid digit"));
+        assert!(
+            dyn_err
+                .source()
+                .unwrap()
+                .to_string()
+                .contains("invalid digit")
+        );
         let boxed: Box<dyn std::error::Error> = Box::new(err);
-        assert!(boxed.to_string().starts_with("1 failure in task group: task spawned at"));
+        assert!(
+            boxed
+                .to_string()
+                .starts_with("1 failure in task group: task spawned at")
+        );
     });
 }
 
@@ -420,7 +434,11 @@ fn cancelling_the_task_running_the_group_cancels_children() {
 
 // 6. children spawn children ----------------------------------------------------------
 
-fn tree(tg: TaskGroup<()>, depth: u32, leaves: Arc<AtomicUsize>) -> impl Future<Output = Result<(), ()>> + Send + 'static {
+fn tree(
+    tg: TaskGroup<()>,
+    depth: u32,
+    leaves: Arc<AtomicUsize>,
+) -> impl Future<Output = Result<(), ()>> + Send + 'static {
     async move {
         if depth == 0 {
             leaves.fetch_add(1, SeqCst);
@@ -492,7 +510,10 @@ fn supervisor_still_cancels_on_panic() {
         }))
         .catch_unwind()
         .await;
-        assert_eq!(res.unwrap_err().downcast_ref::<Payload>(), Some(&Payload(1)));
+        assert_eq!(
+            res.unwrap_err().downcast_ref::<Payload>(),
+            Some(&Payload(1))
+        );
         assert_eq!(p.drops(), 1);
     });
 }

@@ -68,8 +68,9 @@ fn expand(call: Call, kind: Kind) -> TokenStream {
     // The cons-list, built from the last argument outwards.
     let mut list = quote!(#private::Nil);
     for arg in call.args.iter().rev() {
-        let fut = quote_spanned!(arg.span()=> #private::into_future(#arg));
-        list = quote!(#private::Cons::new(#fut, #list));
+        // Spanned at the argument, so that every "not a future" obligation this
+        // argument causes is reported at the same span and rustc merges them into one.
+        list = quote_spanned!(arg.span()=> #private::Cons::new(#private::into_future(#arg), #list));
     }
     let names: Vec<_> = (0..call.args.len())
         .map(|i| format_ident!("__out{}", i, span = Span::mixed_site()))

@@ -75,7 +75,7 @@ pub struct Nil;
 pin_project! {
     /// A child followed by the rest of the list.
     #[doc(hidden)]
-    pub struct Cons<H: Future, T, O> {
+    pub struct Cons<H, T, O> {
         #[pin]
         head: Slot<H, O>,
         #[pin]
@@ -83,7 +83,7 @@ pin_project! {
     }
 }
 
-impl<H: Future, T, O> Cons<H, T, O> {
+impl<H, T, O> Cons<H, T, O> {
     /// Prepends `head` to `tail`.
     #[inline(always)]
     pub fn new(head: H, tail: T) -> Self {
@@ -106,7 +106,7 @@ impl List for Nil {
     fn drop_all(self: Pin<&mut Self>) {}
 }
 
-impl<H: Future, T: List, O> List for Cons<H, T, O> {
+impl<H, T: List, O> List for Cons<H, T, O> {
     const LEN: usize = 1 + T::LEN;
     #[inline(always)]
     fn drop_all(self: Pin<&mut Self>) {

@@ -198,7 +198,11 @@ pub struct Failure<E> {
 }
 
 impl<E> Failure<E> {
-    pub(crate) fn child(error: E, name: Option<Arc<str>>, location: &'static Location<'static>) -> Self {
+    pub(crate) fn child(
+        error: E,
+        name: Option<Arc<str>>,
+        location: &'static Location<'static>,
+    ) -> Self {
         Failure {
             error,
             name,

@@ -133,6 +133,7 @@ where
     });
     ScopeFuture {
         body: Some(fut),
+        body_running: true,
         children: FuturesUnordered::new(),
         inner,
         output: None,
@@ -407,6 +408,7 @@ pin_project! {
     struct ScopeFuture<'env, Fut, T, E> {
         #[pin]
         body: Option<Fut>,
+        body_running: bool,
         children: FuturesUnordered<BoxChild<'env>>,
         inner: Rc<Inner<'env, E>>,
         output: Option<T>,
@@ -428,10 +430,15 @@ impl<'env, Fut, T, E> ScopeFuture<'env, Fut, T, E>
 where
     Fut: Future<Output = Result<T, E>>,
 {
+    // Only field projections here, never `&Self`: a shared reference to the whole
+    // struct would cover the body future, which may hold references into itself
+    // (Stacked Borrows, checked by Miri).
+
     fn cancel_all(self: Pin<&mut Self>) {
         let mut this = self.project();
         this.inner.cancel();
         this.body.set(None);
+        *this.body_running = false;
         *this.children = FuturesUnordered::new();
         let incoming = std::mem::take(&mut *this.inner.incoming.borrow_mut());
         drop(incoming);
@@ -440,22 +447,25 @@ where
     fn poll_inner(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         {
             let mut this = self.as_mut().project();
-            if let Some(body) = this.body.as_mut().as_pin_mut() {
-                if let Poll::Ready(res) = body.poll(cx) {
-                    this.body.set(None);
-                    match res {
-                        Ok(v) => *this.output = Some(v),
-                        Err(e) => this.inner.fail(Failure::body(e)),
+            if *this.body_running {
+                if let Some(body) = this.body.as_mut().as_pin_mut() {
+                    if let Poll::Ready(res) = body.poll(cx) {
+                        this.body.set(None);
+                        *this.body_running = false;
+                        match res {
+                            Ok(v) => *this.output = Some(v),
+                            Err(e) => this.inner.fail(Failure::body(e)),
+                        }
                     }
                 }
             }
         }
         loop {
-            if self.inner.cancelled.get() {
-                self.as_mut().cancel_all();
+            let this = self.as_mut().project();
+            if this.inner.cancelled.get() {
+                self.cancel_all();
                 return Poll::Ready(());
             }
-            let this = self.as_mut().project();
             {
                 let mut incoming = this.inner.incoming.borrow_mut();
                 for child in incoming.drain(..) {
@@ -475,12 +485,13 @@ where
                 }
             }
         }
-        if self.inner.cancelled.get() {
-            self.as_mut().cancel_all();
+        let this = self.as_mut().project();
+        if this.inner.cancelled.get() {
+            self.cancel_all();
             return Poll::Ready(());
         }
-        if self.body.is_none() && self.children.is_empty() {
-            self.inner.closed.set(true);
+        if !*this.body_running && this.children.is_empty() {
+            this.inner.closed.set(true);
             Poll::Ready(())
         } else {
             Poll::Pending
@@ -495,7 +506,10 @@ where
     type Output = Result<T, GroupError<E>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        assert!(!self.done, "scope future polled after completion");
+        assert!(
+            !*self.as_mut().project().done,
+            "scope future polled after completion"
+        );
         match catch_unwind(AssertUnwindSafe(|| self.as_mut().poll_inner(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(())) => {

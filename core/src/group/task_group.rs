@@ -255,6 +255,7 @@ impl<E: Send + 'static> TaskGroup<E> {
         });
         Driver {
             body: Some(fut),
+            body_running: true,
             output: None,
             shared,
             done: false,
@@ -389,10 +390,7 @@ impl<E: Send + 'static> TaskGroup<E> {
         name: Option<Arc<str>>,
         location: &'static Location<'static>,
         future: F,
-        spawn: impl FnOnce(
-            &tokio::runtime::Handle,
-            Child<F, E>,
-        ) -> JoinHandle<Result<T, ChildError>>,
+        spawn: impl FnOnce(&tokio::runtime::Handle, Child<F, E>) -> JoinHandle<Result<T, ChildError>>,
     ) -> GroupTask<T>
     where
         F: Future<Output = Result<T, E>>,
@@ -402,10 +400,7 @@ impl<E: Send + 'static> TaskGroup<E> {
         if shared.is(CLOSED) {
             shared.release();
             drop(future);
-            return GroupTask {
-                handle: None,
-                name,
-            };
+            return GroupTask { handle: None, name };
         }
         // Created before the spawn: a cancel from now on wakes this child.
         let notified = shared.cancel.clone().notified_owned();
@@ -622,8 +617,11 @@ pin_project! {
     /// Drives the body, then waits for the children; cancels everything when dropped
     /// unfinished.
     struct Driver<Fut, T, E> {
+        // `body_running` mirrors `body.is_some()`: reading the `Option` through a
+        // shared reference would cover the (self-referential) body future.
         #[pin]
         body: Option<Fut>,
+        body_running: bool,
         output: Option<T>,
         shared: Arc<Shared<E>>,
         done: bool,
@@ -652,11 +650,13 @@ where
         if let Some(body) = this.body.as_mut().as_pin_mut() {
             if shared.is(CANCELLED) {
                 this.body.set(None);
+                *this.body_running = false;
             } else {
                 match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
                     Ok(Poll::Pending) => {}
                     Ok(Poll::Ready(res)) => {
                         this.body.set(None);
+                        *this.body_running = false;
                         match res {
                             Ok(v) => *this.output = Some(v),
                             Err(e) => shared.fail(Failure::body(e)),
@@ -664,16 +664,18 @@ where
                     }
                     Err(payload) => {
                         this.body.set(None);
+                        *this.body_running = false;
                         shared.panicked(payload);
                     }
                 }
                 if shared.is(CANCELLED) {
                     // A child failed while the body ran: the body is cancelled too.
                     this.body.set(None);
+                    *this.body_running = false;
                 }
             }
         }
-        if this.body.is_some() || shared.live.load(SeqCst) != 0 {
+        if *this.body_running || shared.live.load(SeqCst) != 0 {
             return Poll::Pending;
         }
         shared.flags.fetch_or(CLOSED, SeqCst);
@@ -682,7 +684,12 @@ where
             return Poll::Pending;
         }
         *this.done = true;
-        if let Some(payload) = shared.panic.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        if let Some(payload) = shared
+            .panic
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
             resume_unwind(payload);
         }
         let failures = std::mem::take(

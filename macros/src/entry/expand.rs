@@ -2,7 +2,7 @@
 //! an inner `async fn` that keeps the user's signature and body.
 
 use super::Kind;
-use super::parse::{CheckedFn, Config, Flavor, Shape, TimeUnit, forward_name};
+use super::parse::{CheckedFn, Config, DurationSpec, Flavor, Shape, TimeUnit, forward_name};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::FnArg;
@@ -67,14 +67,10 @@ pub(crate) fn expand(kind: Kind, config: &Config, checked: CheckedFn) -> TokenSt
                     let timeout = match &config.timeout {
                         None => quote!(#krate::__private::core::option::Option::None),
                         Some(t) => {
-                            let amount = t.amount;
                             let text = &t.text;
-                            let ctor = match t.unit {
-                                TimeUnit::Millis => quote!(from_millis),
-                                TimeUnit::Secs => quote!(from_secs),
-                            };
+                            let duration = duration(krate, t);
                             quote!(#krate::__private::core::option::Option::Some((
-                                #krate::__private::core::time::Duration::#ctor(#amount),
+                                #duration,
                                 #text,
                             )))
                         }
@@ -116,5 +112,21 @@ fn builder(kind: Kind, config: &Config) -> TokenStream {
     if kind == Kind::Test && config.start_paused {
         b.extend(quote!(.start_paused(true)));
     }
+    if let Some(on) = config.debug {
+        b.extend(quote!(.debug(#on)));
+    }
+    if let Some(d) = &config.slow_poll {
+        let d = duration(krate, d);
+        b.extend(quote!(.slow_poll(#d)));
+    }
     b
+}
+
+fn duration(krate: &TokenStream, d: &DurationSpec) -> TokenStream {
+    let amount = d.amount;
+    let ctor = match d.unit {
+        TimeUnit::Millis => quote!(from_millis),
+        TimeUnit::Secs => quote!(from_secs),
+    };
+    quote!(#krate::__private::core::time::Duration::#ctor(#amount))
 }

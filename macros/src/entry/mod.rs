@@ -18,8 +18,9 @@
 //!
 //! Because the body stays in a real `async fn` with the user's return type, `?` and
 //! return-type mistakes are reported exactly as rustc reports them in any async fn: once,
-//! at the user's line (`#[tokio::main]`, which wraps the body in an `async` block, reports
-//! a wrong `?` twice: tokio#6930).
+//! at the user's line, and worded for an `async fn` (an expansion that wraps the body in
+//! an `async` block gets "the `?` operator can only be used in an async block", about a
+//! block the user never wrote, and has to re-check the return type by hand: tokio#6930).
 //!
 //! On any error the function is still emitted (as if it were correct, with the options
 //! that did parse), so a mistake gives exactly one message and no follow-on `E0601`

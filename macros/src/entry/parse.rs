@@ -42,8 +42,9 @@ pub(crate) enum Flavor {
     MultiThread,
 }
 
-/// A `timeout = "..."` option: the amount, its unit, and the text the user wrote.
-pub(crate) struct Timeout {
+/// A duration option (`timeout = "250ms"`, `slow_poll = "50ms"`): the amount, its unit,
+/// and the text the user wrote.
+pub(crate) struct DurationSpec {
     pub(crate) amount: u64,
     pub(crate) unit: TimeUnit,
     pub(crate) text: String,
@@ -62,7 +63,10 @@ pub(crate) struct Config {
     pub(crate) flavor: Flavor,
     pub(crate) worker_threads: Option<usize>,
     pub(crate) start_paused: bool,
-    pub(crate) timeout: Option<Timeout>,
+    pub(crate) timeout: Option<DurationSpec>,
+    /// `debug` / `debug = bool`: `None` leaves it to the `ASYNCIO_DEBUG` variable.
+    pub(crate) debug: Option<bool>,
+    pub(crate) slow_poll: Option<DurationSpec>,
 }
 
 /// Every option name, with the attributes that accept it.
@@ -71,6 +75,8 @@ const OPTIONS: &[(&str, &[Kind])] = &[
     ("worker_threads", &[Kind::Main, Kind::Test]),
     ("start_paused", &[Kind::Test]),
     ("timeout", &[Kind::Test]),
+    ("debug", &[Kind::Main, Kind::Test]),
+    ("slow_poll", &[Kind::Main, Kind::Test]),
     ("crate", &[Kind::Main, Kind::Test]),
 ];
 
@@ -81,6 +87,32 @@ fn valid_options(kind: Kind) -> String {
         .map(|(name, _)| format!("`{name}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The valid option closest to a misspelt one, if it is close (edit distance ≤ 2).
+fn did_you_mean(kind: Kind, name: &str) -> Option<&'static str> {
+    OPTIONS
+        .iter()
+        .filter(|(_, kinds)| kinds.contains(&kind))
+        .map(|(n, _)| (edit_distance(n, name), *n))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, n)| n)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 /// One `name`, `name = value` item of the attribute's arguments.
@@ -133,6 +165,8 @@ pub(crate) fn parse_config(kind: Kind, args: TokenStream, errors: &mut Errors) -
         worker_threads: None,
         start_paused: false,
         timeout: None,
+        debug: None,
+        slow_poll: None,
     };
     let options = match Punctuated::<RawOption, Token![,]>::parse_terminated.parse2(args) {
         Ok(options) => options,
@@ -152,10 +186,13 @@ pub(crate) fn parse_config(kind: Kind, args: TokenStream, errors: &mut Errors) -
     for opt in &options {
         let name = opt.name.unraw().to_string();
         let Some((_, kinds)) = OPTIONS.iter().find(|(n, _)| *n == name) else {
+            let hint = did_you_mean(kind, &name)
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
             errors.spanned(
                 &opt.name,
                 format!(
-                    "unknown option `{name}` for `{}`; expected one of: {}",
+                    "unknown option `{name}` for `{}`{hint}; expected one of: {}",
                     kind.attr(),
                     valid_options(kind)
                 ),
@@ -248,16 +285,31 @@ pub(crate) fn parse_config(kind: Kind, args: TokenStream, errors: &mut Errors) -
                     ),
                 },
             },
-            "timeout" => {
+            "timeout" | "slow_poll" => {
                 let Some(lit) = string_value(value) else {
-                    errors.spanned(opt.tokens(), format!("`timeout` expects {TIMEOUT_FORMS}"));
+                    errors.spanned(
+                        opt.tokens(),
+                        format!("`{name}` expects {}", duration_forms(&name)),
+                    );
                     continue;
                 };
-                match parse_timeout(&lit.value()) {
-                    Ok(t) => config.timeout = Some(t),
+                match parse_duration(&name, &lit.value()) {
+                    Ok(d) if name == "timeout" => config.timeout = Some(d),
+                    Ok(d) => config.slow_poll = Some(d),
                     Err(msg) => errors.spanned(lit, msg),
                 }
             }
+            "debug" => match value {
+                None => config.debug = Some(true),
+                Some(v) => match bool_value(Some(v)) {
+                    Some(b) => config.debug = Some(b),
+                    None => errors.spanned(
+                        v,
+                        "`debug` is a flag: write `debug` (or `debug = true` / `debug = \
+                         false`; without it, the `ASYNCIO_DEBUG` environment variable decides)",
+                    ),
+                },
+            },
             "crate" => {
                 let Some(lit) = string_value(value) else {
                     errors.spanned(
@@ -309,10 +361,26 @@ pub(crate) fn parse_config(kind: Kind, args: TokenStream, errors: &mut Errors) -
     config
 }
 
-const TIMEOUT_FORMS: &str = "a whole number of milliseconds or seconds in a string: `timeout = \"250ms\"` or `timeout = \"5s\"`";
+/// The accepted forms of a duration option, for messages.
+fn duration_forms(option: &str) -> String {
+    let (a, b) = if option == "timeout" {
+        ("250ms", "5s")
+    } else {
+        ("50ms", "1s")
+    };
+    format!(
+        "a whole number of milliseconds or seconds in a string: `{option} = \"{a}\"` or \
+         `{option} = \"{b}\"`"
+    )
+}
 
-fn parse_timeout(text: &str) -> Result<Timeout, String> {
-    let bad = || format!("malformed timeout `{text}`: expected {TIMEOUT_FORMS}");
+fn parse_duration(option: &str, text: &str) -> Result<DurationSpec, String> {
+    let bad = || {
+        format!(
+            "malformed `{option} = \"{text}\"`: expected {}",
+            duration_forms(option)
+        )
+    };
     let t = text.trim();
     let (digits, unit) = if let Some(d) = t.strip_suffix("ms") {
         (d, TimeUnit::Millis)
@@ -327,12 +395,18 @@ fn parse_timeout(text: &str) -> Result<Timeout, String> {
     }
     let amount: u64 = digits.parse().map_err(|_| bad())?;
     if amount == 0 {
+        let why = if option == "timeout" {
+            "the test would always fail"
+        } else {
+            "every poll would be reported"
+        };
         return Err(format!(
-            "timeout `{text}` is zero: the test would always fail; use a positive limit \
-             such as `timeout = \"250ms\"`"
+            "`{option} = \"{text}\"` is zero: {why}; use a positive duration such as \
+             `{option} = \"{}\"`",
+            if option == "timeout" { "250ms" } else { "50ms" }
         ));
     }
-    Ok(Timeout {
+    Ok(DurationSpec {
         amount,
         unit,
         text: t.to_string(),
@@ -558,14 +632,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn suggestions() {
+        assert_eq!(edit_distance("flavor", "flavour"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(did_you_mean(Kind::Main, "flavour"), Some("flavor"));
+        assert_eq!(
+            did_you_mean(Kind::Test, "start_pause"),
+            Some("start_paused")
+        );
+        assert_eq!(did_you_mean(Kind::Main, "start_pause"), None);
+        assert_eq!(did_you_mean(Kind::Main, "threads"), None);
+    }
+
+    #[test]
     fn timeouts() {
-        let t = parse_timeout("250ms").unwrap();
+        let t = parse_duration("timeout", "250ms").unwrap();
         assert_eq!((t.amount, t.text.as_str()), (250, "250ms"));
         assert!(matches!(t.unit, TimeUnit::Millis));
-        let t = parse_timeout("5s").unwrap();
+        let t = parse_duration("timeout", "5s").unwrap();
         assert!(matches!(t.unit, TimeUnit::Secs));
         assert_eq!(t.amount, 5);
-        assert_eq!(parse_timeout(" 2 s ").unwrap().text, "2 s");
+        assert_eq!(parse_duration("timeout", " 2 s ").unwrap().text, "2 s");
         for bad in [
             "",
             "ms",
@@ -579,7 +667,10 @@ mod tests {
             "abc",
             "99999999999999999999999s",
         ] {
-            assert!(parse_timeout(bad).is_err(), "{bad:?} was accepted");
+            assert!(
+                parse_duration("timeout", bad).is_err(),
+                "{bad:?} was accepted"
+            );
         }
     }
 }

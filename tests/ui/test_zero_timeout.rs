@@ -1,0 +1,5 @@
+// expected errors: 1
+#[asyncio::async_test(timeout = "0s")]
+async fn quick() {}
+
+fn main() {}
