@@ -6,6 +6,7 @@
 //! its environment.
 
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use asyncio::runtime::Builder;
@@ -68,13 +69,58 @@ fn child_scenario(name: &str) {
                 .spawn_local(async move { block(150) })
                 .await;
         }),
+        "tracing_subscriber" => {
+            let events = Arc::new(Mutex::new(Vec::new()));
+            tracing::subscriber::set_global_default(Recorder(events.clone())).unwrap();
+            Builder::new().debug(true).run(async move {
+                task::Builder::new()
+                    .name("traced")
+                    .spawn(async move { block(150) })
+                    .await;
+            });
+            for e in events.lock().unwrap().iter() {
+                println!("EVENT {e}");
+            }
+        }
         other => panic!("unknown scenario {other}"),
     }
 }
 
-/// Runs `scenario` in a child process with `env` and returns the debug warnings it
-/// printed on stderr.
-fn warnings(scenario: &str, env: &[(&str, &str)]) -> Vec<String> {
+/// A minimal global `tracing` subscriber that records "LEVEL target message".
+struct Recorder(Arc<Mutex<Vec<String>>>);
+
+impl tracing::Subscriber for Recorder {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                if f.name() == "message" {
+                    self.0 = format!("{v:?}");
+                }
+            }
+        }
+        let mut m = Message(String::new());
+        event.record(&mut m);
+        let meta = event.metadata();
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("{} {} {}", meta.level(), meta.target(), m.0));
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// Runs `scenario` in a child process with `env`; returns its stdout and stderr.
+fn run_child(scenario: &str, env: &[(&str, &str)]) -> (String, String) {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD, scenario)
@@ -86,6 +132,13 @@ fn warnings(scenario: &str, env: &[(&str, &str)]) -> Vec<String> {
     let out = cmd.output().unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(out.status.success(), "child {scenario} failed:\n{stderr}");
+    (String::from_utf8(out.stdout).unwrap(), stderr)
+}
+
+/// Runs `scenario` in a child process with `env` and returns the debug warnings it
+/// printed on stderr.
+fn warnings(scenario: &str, env: &[(&str, &str)]) -> Vec<String> {
+    let (_, stderr) = run_child(scenario, env);
     stderr
         .lines()
         .filter(|l| l.starts_with("asyncio debug:"))
@@ -193,4 +246,24 @@ fn the_main_future_worker_tasks_and_local_tasks_are_all_timed() {
     let w = warnings("blocking_local", &[]);
     assert_eq!(w.len(), 1, "{w:#?}");
     assert!(w[0].contains("task 'local-blocker'"), "{}", w[0]);
+}
+
+#[test]
+fn warnings_go_through_tracing_when_a_subscriber_is_installed() {
+    let (stdout, stderr) = run_child("tracing_subscriber", &[]);
+    // libtest may print "test child_entry ... " before the first line.
+    let events: Vec<_> = stdout
+        .lines()
+        .filter_map(|l| l.find("EVENT ").map(|i| &l[i..]))
+        .collect();
+    assert_eq!(events.len(), 1, "{stdout}");
+    assert!(
+        events[0].starts_with("EVENT WARN asyncio::debug asyncio debug: task 'traced'"),
+        "{}",
+        events[0]
+    );
+    assert!(
+        !stderr.contains("asyncio debug:"),
+        "also printed to stderr:\n{stderr}"
+    );
 }
