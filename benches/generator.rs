@@ -15,9 +15,9 @@ use std::task::{Context, Poll};
 use asyncio::async_for;
 use asyncio::generator::generator;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use futures::Stream;
 use futures::StreamExt;
 use futures::task::noop_waker_ref;
-use futures::Stream;
 
 const N: u64 = 1_000_000;
 
@@ -82,7 +82,11 @@ fn gen_asynk_strim(n: u64) -> impl Stream<Item = u64> {
 
 fn gen_unfold(n: u64) -> impl Stream<Item = u64> {
     futures::stream::unfold(0u64, move |i| async move {
-        if i < n { Some((black_box(i), i + 1)) } else { None }
+        if i < n {
+            Some((black_box(i), i + 1))
+        } else {
+            None
+        }
     })
 }
 

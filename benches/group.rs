@@ -11,6 +11,8 @@
 //! ```
 
 use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 
 use asyncio::group::{TaskGroup, scope};
@@ -43,7 +45,7 @@ fn spawn_join(c: &mut Criterion) {
                 rt.block_on(async {
                     TaskGroup::run(async |tg| {
                         for i in 0..SPAWN_N {
-                            let _ = tg.spawn(async move { Ok::<_, ()>(black_box(i)) });
+                            tg.spawn(async move { Ok::<_, ()>(black_box(i)) });
                         }
                         Ok(())
                     })
@@ -77,6 +79,26 @@ fn spawn_join(c: &mut Criterion) {
                 })
             })
         });
+        // Not a peer: the floor for "spawn, drop the handle, wait for a counter", to
+        // show what TaskGroup's bookkeeping costs on top of tokio.
+        g.bench_function("floor: tokio::spawn detached + counter", |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let left = Arc::new(AtomicUsize::new(SPAWN_N));
+                    let done = Arc::new(tokio::sync::Notify::new());
+                    for i in 0..SPAWN_N {
+                        let (left, done) = (left.clone(), done.clone());
+                        drop(tokio::spawn(async move {
+                            black_box(i);
+                            if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                                done.notify_one();
+                            }
+                        }));
+                    }
+                    done.notified().await;
+                })
+            })
+        });
         g.finish();
     }
 }
@@ -94,7 +116,10 @@ fn shuffled(n: usize) -> Vec<usize> {
     v
 }
 
-type Channels = (Vec<Option<oneshot::Sender<usize>>>, Vec<oneshot::Receiver<usize>>);
+type Channels = (
+    Vec<Option<oneshot::Sender<usize>>>,
+    Vec<oneshot::Receiver<usize>>,
+);
 
 fn channels() -> Channels {
     (0..SCOPE_N)
@@ -129,7 +154,7 @@ fn scope_shuffled(c: &mut Criterion) {
             |(mut txs, rxs)| {
                 futures::executor::block_on(scope(async |s| {
                     for rx in rxs {
-                        let _ = s.spawn(async move { rx.await.map(black_box).map_err(drop) });
+                        s.spawn(async move { rx.await.map(black_box).map_err(drop) });
                     }
                     yield_once().await; // every child is now waiting
                     for &i in &order {

@@ -104,6 +104,8 @@ pub async fn with_heartbeat(way: Way, work: Duration, period: Duration) -> Repor
     }
 }
 
+// `pub` only so that this example's test can run this very `main` with
+// `ASYNCIO_DEBUG=1` and read the warning.
 #[asyncio::async_main]
 pub async fn main() {
     let (work, period) = (Duration::from_secs(1), Duration::from_millis(200));

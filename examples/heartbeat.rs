@@ -85,8 +85,10 @@ pub async fn work_with_heartbeat(work: Duration, period: Duration) -> Arc<Pulse>
 
     // task.cancel() + await task: returns once the task's future has been dropped.
     // `None` means it was cancelled before it could finish (a heartbeat never does).
-    let output: Option<()> = task.cancel().await;
-    assert!(output.is_none());
+    match task.cancel().await {
+        None => println!("  main: the heartbeat was cancelled"),
+        Some(()) => println!("  main: the heartbeat had already finished"),
+    }
     pulse
 }
 

@@ -21,24 +21,26 @@
 //! Python:
 //!
 //! ```python
+//! from tqdm.asyncio import tqdm_asyncio
+//!
 //! async def complete(session, sem, prompt):
 //!     for attempt in range(1, MAX_ATTEMPTS + 1):
 //!         try:
-//!             async with sem, asyncio.timeout(TIMEOUT):
-//!                 async with session.post(URL, json=prompt) as resp:
-//!                     if resp.status in (429, 500, 502, 503):
-//!                         raise RetryableError(resp.status)
-//!                     return (await resp.json())["text"]
-//!         except (RetryableError, TimeoutError):
+//!             async with sem:
+//!                 async with asyncio.timeout(TIMEOUT):
+//!                     async with session.post(URL, json=prompt) as resp:
+//!                         if resp.status == 429 or resp.status >= 500:
+//!                             raise RetryableError(resp.status)
+//!                         return (await resp.json())["text"]
+//!         except (RetryableError, TimeoutError, aiohttp.ClientError) as e:
 //!             if attempt == MAX_ATTEMPTS:
-//!                 raise
+//!                 return e
 //!             await asyncio.sleep(BACKOFF * 2 ** (attempt - 1))
 //!
 //! async def main():
 //!     sem = asyncio.Semaphore(4)
 //!     async with aiohttp.ClientSession() as session:
-//!         results = await tqdm.gather(*(complete(session, sem, p) for p in prompts),
-//!                                     return_exceptions=True)
+//!         results = await tqdm_asyncio.gather(*(complete(session, sem, p) for p in prompts))
 //! ```
 //!
 //! One difference: `.limit(4)` bounds the whole call — backoff sleeps included — where
@@ -284,9 +286,10 @@ async fn complete_with_retries(
     retries: &AtomicUsize,
 ) -> Outcome {
     let mut wait = cfg.backoff;
-    for n in 1.. {
-        let result = attempt(client, url, &prompt, cfg.timeout).await;
-        match result {
+    let mut n = 0;
+    loop {
+        n += 1;
+        match attempt(client, url, &prompt, cfg.timeout).await {
             Err(failure) if failure.is_retryable() && n < cfg.max_attempts => {
                 let total = retries.fetch_add(1, Ordering::SeqCst) + 1;
                 progress.set_message(format!("{total} retries"));
@@ -310,7 +313,6 @@ async fn complete_with_retries(
             }
         }
     }
-    unreachable!("the loop returns by the last attempt")
 }
 
 /// The batch's result.

@@ -290,7 +290,7 @@ macro_rules! race {
 /// | `async for (k, v) in pairs():` | `async_for!((k, v) in pairs() { … });` |
 /// | `break` / `continue` | `break` / `continue`, labels: `async_for!('outer: x in s { … break 'outer; })` |
 ///
-/// The stream is pinned by the macro, so `!Unpin` streams (like a [`generator`]) need no
+/// The stream is pinned by the macro, so `!Unpin` streams (like a [`generator()`]) need no
 /// `pin!`. Pass `&mut s` (for `s: Stream + Unpin`) to keep the stream after the loop.
 /// The pattern must be irrefutable, as in `for`. The macro expands to a `loop` around
 /// `next(stream).await`, so it works only in async code (an `async fn` or `async`
@@ -341,6 +341,26 @@ macro_rules! race {
 ///     });
 /// }
 /// assert_eq!(found, Some('b'));
+/// # });
+/// ```
+///
+/// Any stream adapter works on the way in, here tokio-stream's:
+///
+/// ```
+/// use asyncio::prelude::*;
+/// use tokio_stream::StreamExt as _;
+///
+/// # asyncio::run(async {
+/// let words = generator(|co| async move {
+///     for w in ["a", "bb", "ccc", "dddd"] {
+///         co.yield_(w).await;
+///     }
+/// });
+/// let mut lens = Vec::new();
+/// async_for!(n in words.map(str::len).skip(1) {
+///     lens.push(n);
+/// });
+/// assert_eq!(lens, [2, 3, 4]);
 /// # });
 /// ```
 #[macro_export]

@@ -84,21 +84,44 @@ fn own_label_and_enclosing_labels() {
             });
         });
         // Break out of an enclosing plain loop from inside async_for!.
-        let escaped = 'outer: loop {
+        let mut escaped = None;
+        'outer: for round in 0..3u32 {
             async_for!(i in count_to(10) {
-                if i == 7 {
-                    break 'outer i * 10;
+                if round == 1 && i == 7 {
+                    escaped = Some((round, i));
+                    break 'outer;
                 }
             });
-            unreachable!("the outer loop must be left from inside async_for!");
+            assert_eq!(round, 0, "the outer loop must be left from inside async_for!");
+        }
+        // And `break 'label value` out of an enclosing `loop`.
+        #[allow(clippy::never_loop)] // it does "loop": the break comes from inside.
+        let value = 'found: loop {
+            async_for!(i in count_to(10) {
+                if i == 4 {
+                    break 'found i * 10;
+                }
+            });
+            break 0;
         };
+        assert_eq!(value, 40);
         (pairs, escaped)
     });
     assert_eq!(
         pairs,
-        [(0, 0), (1, 0), (2, 0), (2, 1), (2, 2), (3, 0), (3, 1), (3, 2), (3, 3)]
+        [
+            (0, 0),
+            (1, 0),
+            (2, 0),
+            (2, 1),
+            (2, 2),
+            (3, 0),
+            (3, 1),
+            (3, 2),
+            (3, 3)
+        ]
     );
-    assert_eq!(escaped, 70);
+    assert_eq!(escaped, Some((1, 7)));
 }
 
 #[derive(Debug, PartialEq)]

@@ -2,7 +2,8 @@
 //! back for the right URL, in input order, and the missing user is a 404 error in its
 //! place rather than a failure of the whole batch.
 //!
-//! Real sockets, so the real clock; only values are asserted, never durations.
+//! Real sockets: the value tests use the real clock and assert no durations; the
+//! overlap test uses the paused clock, where only the server's latency takes time.
 
 #[allow(dead_code)]
 #[path = "../examples/http_users.rs"]
@@ -54,4 +55,25 @@ fn a_stopped_server_is_an_error_in_its_place() {
             logins[1]
         );
     });
+}
+
+#[test]
+fn the_requests_overlap() {
+    // On the paused clock the server's 0.5 s latencies are virtual; the loopback I/O is
+    // real but takes no virtual time. One after the other, six requests would take
+    // exactly 3 s; overlapped they take 0.5 s. The bound leaves room for the kernel
+    // delivering a request late, which would only let time jump one latency ahead.
+    let elapsed = Builder::new().start_paused(true).run(async {
+        let server = Server::start(Duration::from_millis(500)).await.unwrap();
+        let urls: Vec<String> = [1, 2, 3, 4, 5, 99].map(|id| server.user_url(id)).to_vec();
+        let start = asyncio::time::Instant::now();
+        let logins = http_users::fetch_logins(&urls).await;
+        assert_eq!(logins.iter().filter(|r| r.is_ok()).count(), 5);
+        start.elapsed()
+    });
+    assert!(elapsed >= Duration::from_millis(500), "{elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "not concurrent: {elapsed:?}"
+    );
 }

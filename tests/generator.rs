@@ -50,7 +50,9 @@ async fn yields_from_futures_unordered_children_with_timers() {
     let mut got: Vec<u64> = s.collect().await;
     assert_eq!(got.len(), 15);
     got.sort();
-    let want: Vec<u64> = (0..5).flat_map(|c| (0..3).map(move |i| c * 100 + i)).collect();
+    let want: Vec<u64> = (0..5)
+        .flat_map(|c| (0..3).map(move |i| c * 100 + i))
+        .collect();
     assert_eq!(got, want);
 }
 
@@ -97,7 +99,10 @@ async fn yielder_moved_into_a_spawned_task_panics_there() {
         .copied()
         .or(msg.downcast_ref::<String>().map(String::as_str))
         .unwrap();
-    assert!(msg.contains("was moved out of the generator's body"), "{msg}");
+    assert!(
+        msg.contains("was moved out of the generator's body"),
+        "{msg}"
+    );
 }
 
 #[tokio::test]

@@ -19,7 +19,10 @@ fn the_failure_cancels_the_other_downloads_and_is_named() {
         assert_eq!(err.len(), 1);
         assert_eq!(err.failures()[0].name(), Some("photo.jpg"));
         assert!(err.to_string().contains("task 'photo.jpg'"), "{err}");
-        assert_eq!(err.into_errors(), [task_group::DownloadError("photo.jpg".into())]);
+        assert_eq!(
+            err.into_errors(),
+            [task_group::DownloadError("photo.jpg".into())]
+        );
     });
 }
 
@@ -37,7 +40,11 @@ fn the_supervisor_returns_every_result_and_every_error() {
                 ("video.mp4", Ok("video.mp4 (500 ms)".to_string())),
             ]
         );
-        let names: Vec<_> = errors.unwrap().iter().map(|f| f.name().unwrap().to_string()).collect();
+        let names: Vec<_> = errors
+            .unwrap()
+            .iter()
+            .map(|f| f.name().unwrap().to_string())
+            .collect();
         assert_eq!(names, ["photo.jpg"]);
     });
 }

@@ -4,6 +4,6 @@ pub use crate::runtime::__entry::{run_main, run_test};
 pub use core;
 pub use std;
 // --- generator / async_for ---
-pub use crate::iter::{AsyncIterable, next as async_iter_next};
+pub use crate::iter::{next as async_iter_next, into_stream};
 // --- gather ---
 pub use crate::gather::fixed::{Cons, Gather, Nil, Race, TryGather, into_future};

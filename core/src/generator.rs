@@ -40,20 +40,23 @@
 //! # });
 //! ```
 //!
-//! With tokio-stream's adapters too:
+//! `buffer_unordered` runs a generator of futures a few at a time, and the adapters of
+//! tokio-stream (`tokio_stream::StreamExt`: `timeout`, `throttle`, `chunks_timeout`, ...)
+//! apply the same way (see the `async_for!` docs in `asyncio` for one):
 //!
 //! ```
 //! use asyncio_core::generator::generator;
-//! use tokio_stream::StreamExt as _;
+//! use futures::StreamExt;
 //!
 //! # futures::executor::block_on(async {
-//! let words = generator(|co| async move {
-//!     for w in ["a", "bb", "ccc"] {
-//!         co.yield_(w).await;
+//! let jobs = generator(|co| async move {
+//!     for i in 0..6u64 {
+//!         co.yield_(async move { i * 10 }).await; // a stream of futures
 //!     }
 //! });
-//! let lens: Vec<usize> = words.map(str::len).collect().await;
-//! assert_eq!(lens, [1, 2, 3]);
+//! let mut out: Vec<u64> = jobs.buffer_unordered(3).take(4).collect().await;
+//! out.sort();
+//! assert_eq!(out, [0, 10, 20, 30]);
 //! # });
 //! ```
 //!
@@ -68,9 +71,11 @@ use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
+use std::ptr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use futures_core::{FusedStream, Stream};
@@ -79,36 +84,40 @@ use futures_core::{FusedStream, Stream};
 // The shared slot
 // ---------------------------------------------------------------------------------------
 
-/// Low two bits of `Shared::state`; the rest is a sequence number that goes up by one
-/// every time the generator takes a value out of the slot.
+// `Shared::state` = `seq << 3 | WAKE? | tag`. `seq` goes up by one each time the
+// generator takes a value out of the slot, so a yielder can tell that *its* value was
+// taken.
+/// Tag: the slot is free.
 const EMPTY: usize = 0;
-/// Someone (a yielder publishing, or the generator updating its waker) has claimed the
-/// slot and is writing `value` / `yielder_waker` / `consumer_waker`.
+/// Tag: a yielder has claimed the slot and is writing `value` / `yielder_waker`.
 const BUSY: usize = 1;
-/// `value` holds an item the generator has not taken yet.
+/// Tag: `value` holds an item the generator has not taken yet.
 const FULL: usize = 2;
-/// The generator is gone.
+/// Tag: the generator is gone.
 const CLOSED: usize = 3;
 const TAG: usize = 3;
-const SEQ_ONE: usize = 4;
+/// With `FULL`: `yielder_waker` holds a waker to wake once the value is taken.
+const WAKE: usize = 4;
+const SEQ_SHIFT: u32 = 3;
+const SEQ_MASK: usize = !0 << SEQ_SHIFT;
 
-/// The state a generator shares with its yielder: one allocation per generator.
+/// The state a generator shares with its yielder: the one allocation per generator.
 struct Shared<T> {
-    /// `seq << 2 | tag`; the protocol that guards the `UnsafeCell`s below.
+    /// The protocol that guards the `UnsafeCell`s below (see the constants above).
     state: AtomicUsize,
-    /// True while the generator is polling its body. A yield seen while this is false
-    /// comes from outside the body (a `Co` moved into another task).
-    polling: AtomicBool,
-    /// The item in flight. Written only by the yielder that moved the state
-    /// `EMPTY → BUSY`; read only by the generator while the state is `FULL`.
-    value: UnsafeCell<Option<T>>,
-    /// A clone of the waker the generator's body is polled with (the consumer's).
-    /// Written only by the generator while it holds the state `BUSY`; read by the
-    /// generator at any time (it is the only writer) and by a yielder holding `BUSY`.
-    consumer_waker: UnsafeCell<Option<Waker>>,
+    /// While the generator polls its body: the address of the `Waker` it polls it with
+    /// (never dereferenced, only compared); null otherwise. A yield seen while it is
+    /// null comes from outside the body. Still set at the start of a poll means the
+    /// previous poll of the body panicked.
+    poll_waker: AtomicPtr<Waker>,
+    /// The item in flight: initialised exactly while the tag is `FULL`. Written only by
+    /// the yielder that moved the tag `EMPTY → BUSY`; read only by the generator after it
+    /// saw `FULL`.
+    value: UnsafeCell<MaybeUninit<T>>,
     /// The waker of the yielder whose value is in the slot, when that yielder is not
-    /// polled with the consumer's waker (a child of `FuturesUnordered`, ...). Written by
-    /// that yielder while it holds `BUSY`, taken by the generator while `FULL`.
+    /// polled with the generator's own waker (a child of `FuturesUnordered`, ...): it
+    /// must be woken to finish once the value is taken. Written by that yielder while it
+    /// holds `BUSY`, taken by the generator while `FULL | WAKE`.
     yielder_waker: UnsafeCell<Option<Waker>>,
     /// Yielders that found the slot full; woken when it frees. Guarded by
     /// `waiters_lock` (a spin lock, taken only on this slow path).
@@ -118,21 +127,29 @@ struct Shared<T> {
 }
 
 // SAFETY: the `UnsafeCell`s are only accessed under the protocol documented on each
-// field: a `compare_exchange` to `BUSY` gives one party exclusive access, `FULL` gives
-// the generator exclusive access to `value`/`yielder_waker`, and `waiters_lock` guards
-// `waiters`. Values of `T` and `Waker`s move between threads through it, so `T: Send` is
-// required (wakers are `Send + Sync`).
+// field: moving the tag `EMPTY → BUSY` with a `compare_exchange` gives one yielder
+// exclusive access, `FULL` gives the generator exclusive access to `value` and
+// `yielder_waker`, and `waiters_lock` guards `waiters`. Values of `T` and `Waker`s move
+// between threads through it, so `T: Send` is required (wakers are `Send + Sync`).
 unsafe impl<T: Send> Sync for Shared<T> {}
-// SAFETY: as above; `Shared` owns `T`s.
+// SAFETY: as above; `Shared` owns at most one `T`.
 unsafe impl<T: Send> Send for Shared<T> {}
+
+impl<T> Drop for Shared<T> {
+    fn drop(&mut self) {
+        if *self.state.get_mut() & TAG == FULL {
+            // SAFETY: `FULL` means `value` is initialised, and we own it (`&mut self`).
+            unsafe { self.value.get_mut().assume_init_drop() };
+        }
+    }
+}
 
 impl<T> Shared<T> {
     fn new() -> Self {
         Shared {
             state: AtomicUsize::new(EMPTY),
-            polling: AtomicBool::new(false),
-            value: UnsafeCell::new(None),
-            consumer_waker: UnsafeCell::new(None),
+            poll_waker: AtomicPtr::new(ptr::null_mut()),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
             yielder_waker: UnsafeCell::new(None),
             waiters: UnsafeCell::new(Vec::new()),
             waiters_lock: AtomicBool::new(false),
@@ -151,67 +168,48 @@ impl<T> Shared<T> {
         WaitersGuard { shared: self }
     }
 
-    /// Generator side: remembers the consumer's waker if it changed. Cheap when it did
-    /// not (a pointer comparison).
-    fn update_consumer_waker(&self, waker: &Waker) {
-        // SAFETY: the generator is the only writer of `consumer_waker`, and this is
-        // the generator; concurrent readers only read.
-        let same = unsafe { &*self.consumer_waker.get() }
-            .as_ref()
-            .is_some_and(|w| w.will_wake(waker));
-        if same {
-            return;
-        }
-        let cur = self.state.load(Ordering::Relaxed);
-        if cur & TAG != EMPTY {
-            // Only possible when a `Co` is misused from another thread; the waker is a
-            // hint (it only saves yielders a waker clone), so skip the update.
-            return;
-        }
-        if self
-            .state
-            .compare_exchange(cur, cur | BUSY, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-        {
-            // SAFETY: we hold `BUSY`: no yielder reads `consumer_waker` now.
-            unsafe { *self.consumer_waker.get() = Some(waker.clone()) };
-            self.state.store(cur, Ordering::Release);
-        }
-    }
-
     /// Generator side: takes the item out of the slot if there is one, and wakes the
-    /// yielders waiting for the slot.
+    /// yielders that wait for it.
+    #[inline]
     fn take(&self) -> Option<T> {
         let cur = self.state.load(Ordering::Acquire);
         if cur & TAG != FULL {
             return None;
         }
-        // SAFETY: the state is `FULL`: no yielder can claim the slot until we store
-        // `EMPTY` below, so we have exclusive access to `value` and `yielder_waker`
-        // (the `Acquire` load pairs with the yielder's `Release` store of `FULL`).
-        let (value, waker) = unsafe {
-            (
-                (*self.value.get()).take(),
-                (*self.yielder_waker.get()).take(),
-            )
+        // SAFETY: the tag is `FULL`: `value` is initialised, and no yielder can claim the
+        // slot until we store `EMPTY` below, so we have exclusive access (the `Acquire`
+        // load pairs with the yielder's `Release` store of `FULL`).
+        let value = unsafe { (*self.value.get()).assume_init_read() };
+        let waker = if cur & WAKE != 0 {
+            // SAFETY: as above; `WAKE` says the yielder stored its waker.
+            unsafe { (*self.yielder_waker.get()).take() }
+        } else {
+            None
         };
-        self.state
-            .store((cur & !TAG).wrapping_add(SEQ_ONE) | EMPTY, Ordering::Release);
+        self.state.store(
+            (cur & SEQ_MASK).wrapping_add(1 << SEQ_SHIFT) | EMPTY,
+            Ordering::Release,
+        );
         if let Some(waker) = waker {
             waker.wake();
         }
-        if self.has_waiters.load(Ordering::Acquire) {
-            let waiters = {
-                let guard = self.lock_waiters();
-                self.has_waiters.store(false, Ordering::Relaxed);
-                // SAFETY: we hold `waiters_lock`.
-                std::mem::take(unsafe { &mut *guard.shared.waiters.get() })
-            };
-            for w in waiters {
-                w.wake();
-            }
+        if self.has_waiters.load(Ordering::Relaxed) {
+            self.wake_waiters();
         }
-        value
+        Some(value)
+    }
+
+    #[cold]
+    fn wake_waiters(&self) {
+        let waiters = {
+            let guard = self.lock_waiters();
+            self.has_waiters.store(false, Ordering::Relaxed);
+            // SAFETY: we hold `waiters_lock`.
+            std::mem::take(unsafe { &mut *guard.shared.waiters.get() })
+        };
+        for w in waiters {
+            w.wake();
+        }
     }
 }
 
@@ -277,6 +275,7 @@ impl<T> Co<T> {
     /// # Panics
     ///
     /// When polled while the generator is not polling its body (see [`Co`]).
+    #[inline]
     pub fn yield_(&self, value: T) -> Yield<'_, T> {
         Yield {
             shared: &self.shared,
@@ -299,7 +298,8 @@ pub struct Yield<'a, T> {
     shared: &'a Shared<T>,
     /// `Some` until the value is put in the slot.
     value: Option<T>,
-    /// The slot's sequence number when our value went in (valid once `value` is `None`).
+    /// The slot's `state & SEQ_MASK` when our value went in (valid once `value` is
+    /// `None`).
     seq: usize,
     /// Returned `Ready` (for `FusedFuture`).
     done: bool,
@@ -337,64 +337,72 @@ fn misuse_closed() -> ! {
 impl<T> Future for Yield<'_, T> {
     type Output = ();
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let shared = self.shared;
         let Some(value) = self.value.take() else {
             // Our value is in the slot (or was): done once the generator took it.
             let cur = shared.state.load(Ordering::Acquire);
+            if cur & SEQ_MASK == self.seq && cur & TAG == FULL {
+                return Poll::Pending;
+            }
             if cur & TAG == CLOSED {
                 misuse_closed();
             }
-            return if cur & !TAG == self.seq && cur & TAG == FULL {
-                Poll::Pending
-            } else {
-                self.done = true;
-                Poll::Ready(())
-            };
+            self.done = true;
+            return Poll::Ready(());
         };
-        if !shared.polling.load(Ordering::Relaxed) {
+        let poll_waker = shared.poll_waker.load(Ordering::Relaxed);
+        if poll_waker.is_null() {
             if shared.state.load(Ordering::Relaxed) & TAG == CLOSED {
                 misuse_closed();
             }
             misuse_outside();
         }
+        let cur = shared.state.load(Ordering::Relaxed);
+        if cur & TAG == EMPTY
+            && shared
+                .state
+                .compare_exchange(cur, cur | BUSY, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+        {
+            // SAFETY: we moved the tag `EMPTY → BUSY`, which gives us exclusive access to
+            // `value` (uninitialised while not `FULL`) and `yielder_waker` until we
+            // store `FULL` below.
+            unsafe { (*shared.value.get()).write(value) };
+            let mut next = (cur & SEQ_MASK) | FULL;
+            if !ptr::eq(cx.waker(), poll_waker) {
+                // Polled through a combinator with its own wakers (`FuturesUnordered`,
+                // ...): ask the generator to wake us once it took the value, or we might
+                // never be polled again to finish.
+                // SAFETY: as above (we hold `BUSY`).
+                unsafe { *shared.yielder_waker.get() = Some(cx.waker().clone()) };
+                next |= WAKE;
+            }
+            self.seq = cur & SEQ_MASK;
+            shared.state.store(next, Ordering::Release);
+            return Poll::Pending;
+        }
+        self.poll_contended(value, cx)
+    }
+}
+
+impl<T> Yield<'_, T> {
+    /// The slot is taken: another child's value is in flight (or, on misuse, another
+    /// thread is writing). Wait for it to free.
+    #[cold]
+    #[inline(never)]
+    fn poll_contended(&mut self, value: T, cx: &mut Context<'_>) -> Poll<()> {
+        let shared = self.shared;
         loop {
-            let cur = shared.state.load(Ordering::Relaxed);
+            let cur = shared.state.load(Ordering::Acquire);
             match cur & TAG {
                 EMPTY => {
-                    if shared
-                        .state
-                        .compare_exchange_weak(
-                            cur,
-                            cur | BUSY,
-                            Ordering::Acquire,
-                            Ordering::Relaxed,
-                        )
-                        .is_err()
-                    {
-                        continue;
-                    }
-                    // SAFETY: we moved the state `EMPTY → BUSY`, which gives us
-                    // exclusive access to `value`, `yielder_waker` and read access to
-                    // `consumer_waker` until we store `FULL`.
-                    unsafe {
-                        *shared.value.get() = Some(value);
-                        let direct = (*shared.consumer_waker.get())
-                            .as_ref()
-                            .is_some_and(|w| w.will_wake(cx.waker()));
-                        if !direct {
-                            // Polled through a combinator with its own wakers: ask the
-                            // generator to wake us once it took the value, or we would
-                            // never be polled again to finish.
-                            *shared.yielder_waker.get() = Some(cx.waker().clone());
-                        }
-                    }
-                    self.seq = cur & !TAG;
-                    shared.state.store(cur & !TAG | FULL, Ordering::Release);
-                    return Poll::Pending;
+                    // Freed meanwhile (only across threads): retry the fast path.
+                    self.value = Some(value);
+                    return Pin::new(self).poll(cx);
                 }
                 FULL => {
-                    // Another child's value is in flight: wait for the slot to free.
                     {
                         let guard = shared.lock_waiters();
                         // SAFETY: we hold `waiters_lock`.
@@ -402,10 +410,10 @@ impl<T> Future for Yield<'_, T> {
                         if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
                             waiters.push(cx.waker().clone());
                         }
-                        shared.has_waiters.store(true, Ordering::Release);
+                        shared.has_waiters.store(true, Ordering::Relaxed);
                     }
                     // Re-check: the slot may have been freed meanwhile (only possible
-                    // across threads, i.e. on misuse; cheap to handle anyway).
+                    // across threads, i.e. on misuse).
                     if shared.state.load(Ordering::Acquire) & TAG == FULL {
                         self.value = Some(value);
                         return Poll::Pending;
@@ -436,7 +444,14 @@ struct Handle<T>(Arc<Shared<T>>);
 
 impl<T> Drop for Handle<T> {
     fn drop(&mut self) {
-        self.0.state.store(CLOSED, Ordering::Release);
+        // Keep a value a rogue yielder may have left (tag `FULL`) visible to
+        // `Shared::drop`; otherwise mark the slot closed.
+        let _ = self
+            .0
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+                (cur & TAG != FULL).then_some(CLOSED)
+            });
     }
 }
 
@@ -458,9 +473,6 @@ pin_project_lite::pin_project! {
         #[pin]
         state: State<F, Fut>,
         handle: Handle<T>,
-        // True while the body is being polled; still true after a panic unwound
-        // out of it, so the next poll ends the stream instead of re-polling the body.
-        poisoned: bool,
     }
 }
 
@@ -481,7 +493,6 @@ where
         Core {
             state: State::Init { f },
             handle: Handle(Arc::new(Shared::new())),
-            poisoned: false,
         }
     }
 
@@ -489,57 +500,60 @@ where
         matches!(self.state, State::Done)
     }
 
+    /// First poll: calls the closure to make the body. (Inlined on purpose: a call that
+    /// takes the generator's address stops LLVM from keeping its state in registers.)
+    #[inline(always)]
+    fn start(mut state: Pin<&mut State<F, Fut>>, shared: &Arc<Shared<T>>) {
+        if let StateOwned::Init { f } = state.as_mut().project_replace(State::Done) {
+            let co = Co {
+                shared: Arc::clone(shared),
+            };
+            state.set(State::Running { body: f(co) });
+        }
+    }
+
+    /// The previous poll of the body panicked: the generator is finished.
+    #[inline(always)]
+    fn poisoned(state: Pin<&mut State<F, Fut>>, shared: &Shared<T>) {
+        shared.poll_waker.store(ptr::null_mut(), Ordering::Relaxed);
+        let mut state = state;
+        state.set(State::Done);
+        // A value a child put in the slot before the panic is dropped with the slot.
+    }
+
     #[inline]
     fn poll_step(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Step<T, Fut::Output>> {
         let mut this = self.project();
         let shared: &Shared<T> = &this.handle.0;
-        if *this.poisoned {
-            // The body panicked during the previous poll: it is finished.
-            this.state.set(State::Done);
-            *this.poisoned = false;
-            shared.polling.store(false, Ordering::Relaxed);
-            return Poll::Ready(Step::End);
+        if !shared.poll_waker.load(Ordering::Relaxed).is_null() {
+            Self::poisoned(this.state.as_mut(), shared);
         }
-        let body = match this.state.as_mut().project() {
-            StateProj::Running { body } => body,
-            StateProj::Done => return Poll::Ready(Step::End),
-            StateProj::Init { .. } => {
-                let StateOwned::Init { f } = this.state.as_mut().project_replace(State::Done)
-                else {
-                    unreachable!()
-                };
-                let co = Co {
-                    shared: Arc::clone(&this.handle.0),
-                };
-                this.state.set(State::Running { body: f(co) });
-                match this.state.as_mut().project() {
-                    StateProj::Running { body } => body,
-                    _ => unreachable!(),
-                }
-            }
+        if let StateProj::Init { .. } = this.state.as_mut().project() {
+            Self::start(this.state.as_mut(), &this.handle.0);
+        }
+        let StateProj::Running { body } = this.state.as_mut().project() else {
+            return Poll::Ready(Step::End);
         };
-        shared.update_consumer_waker(cx.waker());
-        *this.poisoned = true;
-        shared.polling.store(true, Ordering::Relaxed);
+        // Cleared after the poll; if the body panics it stays set (see `poisoned`).
+        shared
+            .poll_waker
+            .store(ptr::from_ref(cx.waker()).cast_mut(), Ordering::Relaxed);
         let res = body.poll(cx);
-        shared.polling.store(false, Ordering::Relaxed);
-        *this.poisoned = false;
+        shared.poll_waker.store(ptr::null_mut(), Ordering::Relaxed);
         // An item first, even if the body also finished in this poll.
         let item = shared.take();
         match res {
+            Poll::Pending => match item {
+                Some(item) => Poll::Ready(Step::Item(item)),
+                None => Poll::Pending,
+            },
             Poll::Ready(out) => {
                 this.state.set(State::Done);
-                // A child of the body may have filled the slot while the body finished;
-                // it was taken above and is delivered before the end.
                 match item {
                     Some(item) => Poll::Ready(Step::ItemThenDone(item, out)),
                     None => Poll::Ready(Step::Done(out)),
                 }
             }
-            Poll::Pending => match item {
-                Some(item) => Poll::Ready(Step::Item(item)),
-                None => Poll::Pending,
-            },
         }
     }
 }

@@ -65,6 +65,9 @@ pub trait AsyncIterable {
     fn into_stream(self) -> Self::Stream;
 }
 
+// `do_not_recommend`: a non-stream is reported as "not an async iterable", without a
+// list of every `Stream` type in scope.
+#[diagnostic::do_not_recommend]
 impl<S: Stream> AsyncIterable for S {
     type Item = S::Item;
     type Stream = S;
@@ -72,6 +75,13 @@ impl<S: Stream> AsyncIterable for S {
     fn into_stream(self) -> S {
         self
     }
+}
+
+/// `async_for!`'s first step: [`AsyncIterable::into_stream`] as a function.
+#[doc(hidden)]
+#[inline]
+pub fn into_stream<I: AsyncIterable>(iterable: I) -> I::Stream {
+    iterable.into_stream()
 }
 
 /// The next item of a pinned stream (Python's `anext`): a future of `Option<Item>`.

@@ -11,11 +11,11 @@
 //! | [`task`] | `asyncio.create_task`, `Task`, `asyncio.to_thread` |
 //! | [`time`] | `asyncio.sleep`, `asyncio.timeout` / `wait_for` |
 //! | [`gather`] | `asyncio.gather`, `asyncio.as_completed`, `asyncio.wait(FIRST_COMPLETED)` |
-//! | [`generator`] | `async def ... yield` (async generators) |
+//! | [`generator`](mod@generator) | `async def ... yield` (async generators) |
 //! | [`iter`] | `async for` (the `AsyncIterable` protocol) |
 //! | [`group`] | `asyncio.TaskGroup`, `ExceptionGroup` |
 //!
-//! The combinators in [`gather`], [`generator`], [`iter`] and [`group::scope`] only poll
+//! The combinators in [`gather`], [`generator`](mod@generator), [`iter`] and [`group::scope`] only poll
 //! futures and run on any executor; [`runtime`], [`task`], [`time`] and
 //! [`group::TaskGroup`] use the tokio backend.
 #![deny(missing_docs)]

@@ -61,7 +61,11 @@ fn back_pressure_one_item_in_flight() {
     for k in 1..=10 {
         assert_eq!(block_on(s.next()), Some(k as u32 - 1));
         // After the consumer took k items the body produced at most k + 1.
-        assert!(produced.get() <= k + 1, "produced {} after {k}", produced.get());
+        assert!(
+            produced.get() <= k + 1,
+            "produced {} after {k}",
+            produced.get()
+        );
         assert_eq!(produced.get(), k);
     }
 }
@@ -165,7 +169,11 @@ fn yield_from_futures_unordered_children() {
     assert_eq!(got.len(), 21, "{got:?}");
     assert_eq!(*got.last().unwrap(), 999);
     for c in 0..4u32 {
-        let mine: Vec<u32> = got.iter().copied().filter(|v| v / 100 == c && *v != 999).collect();
+        let mine: Vec<u32> = got
+            .iter()
+            .copied()
+            .filter(|v| v / 100 == c && *v != 999)
+            .collect();
         assert_eq!(mine, (0..5).map(|i| c * 100 + i).collect::<Vec<_>>());
     }
 }
@@ -225,10 +233,12 @@ fn yield_from_join_all_and_join_and_select() {
 #[test]
 fn nested_generator_yields_through_outer_co() {
     // `yield from`: an inner generator's items re-yielded by the outer one.
-    let inner = || generator(|co| async move {
-        co.yield_(1).await;
-        co.yield_(2).await;
-    });
+    let inner = || {
+        generator(|co| async move {
+            co.yield_(1).await;
+            co.yield_(2).await;
+        })
+    };
     let s = generator(move |co| async move {
         co.yield_(0).await;
         let mut i = pin!(inner());
@@ -337,4 +347,56 @@ fn works_with_stream_ext_adapters() {
 fn size_hint_is_default() {
     let s = generator(|co: Co<u8>| async move { co.yield_(1).await });
     assert_eq!(s.size_hint(), (0, None));
+}
+
+/// A yielder moved to another thread and used while the generator is polled: each
+/// attempt either panics (generator not polling its body) or delivers its value; never a
+/// data race (Miri checks this) and never a lost or duplicated value.
+#[test]
+fn yielder_used_from_another_thread_is_race_free() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::mpsc;
+
+    let (tx, rx) = mpsc::channel::<Co<u32>>();
+    let s = generator(move |co: Co<u32>| async move {
+        tx.send(co).unwrap();
+        // Keep the generator alive and polled, without the yielder.
+        std::future::poll_fn(|cx: &mut Context<'_>| {
+            cx.waker().wake_by_ref();
+            Poll::<()>::Pending
+        })
+        .await;
+    });
+    let mut s = Box::pin(s);
+    let mut cx = Context::from_waker(noop_waker_ref());
+    assert!(s.as_mut().poll_next(&mut cx).is_pending());
+    let co = rx.recv().unwrap();
+    let finished = Arc::new(AtomicBool::new(false));
+    let fin = finished.clone();
+    let attempts = if cfg!(miri) { 8 } else { 200 };
+    let rogue = std::thread::spawn(move || {
+        let mut delivered = 0;
+        for i in 0..attempts {
+            let ok = catch_unwind(AssertUnwindSafe(|| block_on(co.yield_(i)))).is_ok();
+            delivered += ok as u32;
+        }
+        fin.store(true, Ordering::Release);
+        delivered
+    });
+    let mut received = Vec::new();
+    while !finished.load(Ordering::Acquire) {
+        if let Poll::Ready(Some(v)) = s.as_mut().poll_next(&mut cx) {
+            received.push(v);
+        }
+        std::thread::yield_now();
+    }
+    // A value published just before the rogue finished is still in the slot.
+    if let Poll::Ready(Some(v)) = s.as_mut().poll_next(&mut cx) {
+        received.push(v);
+    }
+    let delivered = rogue.join().unwrap();
+    assert_eq!(received.len() as u32, delivered, "{received:?}");
+    let mut sorted = received.clone();
+    sorted.dedup();
+    assert_eq!(sorted, received, "no value twice");
 }

@@ -8,7 +8,7 @@ use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::task::Poll;
 
-use asyncio_core::group::{ChildError, Scope, scope, supervise_scope};
+use asyncio_core::group::{ChildError, Scope, ScopeTask, scope, supervise_scope};
 use futures::FutureExt;
 use futures::channel::oneshot;
 use futures::executor::block_on;
@@ -58,7 +58,7 @@ async fn yield_once() {
 
 #[test]
 fn children_borrow_the_callers_stack_and_need_not_be_send() {
-    let words = vec!["alpha".to_string(), "be".to_string()];
+    let words = ["alpha".to_string(), "be".to_string()];
     let log = RefCell::new(Vec::new()); // !Sync; borrowed by every child
     let out = block_on(scope(async |s| {
         let handles: Vec<_> = words
@@ -179,11 +179,8 @@ fn body_failure_cancels_children_and_handles_report_cancelled() {
         let seen = &seen;
         // A second-level observer: a child awaiting its sibling's handle is cancelled
         // with everything else, so record through a drop guard instead.
-        struct Record<'a>(&'a RefCell<Option<bool>>, super_handle::H);
-        mod super_handle {
-            pub type H = asyncio_core::group::ScopeTask<()>;
-        }
-        impl Drop for Record<'_> {
+        struct Record<'a, 'b>(&'a RefCell<Option<bool>>, ScopeTask<'b, ()>);
+        impl Drop for Record<'_, '_> {
             fn drop(&mut self) {
                 *self.0.borrow_mut() = Some(self.1.is_finished());
             }
@@ -417,4 +414,27 @@ fn spawn_after_the_scope_finished_is_refused() {
     assert_eq!(p.drops.get(), 1);
     assert_eq!(p.started.get(), 0);
     assert_eq!(block_on(h), Err(ChildError::Closed));
+}
+
+#[test]
+fn handles_kept_past_the_scope_report_cancelled_and_do_not_keep_futures_alive() {
+    let p = Probe::default();
+    let kept = RefCell::new(Vec::new());
+    let err = block_on(scope(async |s| {
+        for _ in 0..4 {
+            kept.borrow_mut().push(s.spawn(p.parked::<(), &str>()));
+        }
+        yield_once().await;
+        s.spawn(async { Err::<(), _>("boom") });
+        Ok(())
+    }))
+    .unwrap_err();
+    assert_eq!(err.into_errors(), ["boom"]);
+    // The handles are alive, but every child's future has been dropped.
+    assert_eq!(p.drops.get(), 4);
+    assert!(!p.ran_past.get());
+    for h in kept.into_inner() {
+        assert!(h.is_finished());
+        assert_eq!(block_on(h), Err(ChildError::Cancelled));
+    }
 }

@@ -11,7 +11,7 @@
 //! ```
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::future::{Future, pending};
+use std::future::pending;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicIsize, AtomicU8, Ordering::SeqCst};
@@ -96,16 +96,14 @@ async fn yields(n: u64) {
     .await
 }
 
-fn child(kind: Kind, delay: u64, guard: DropOnce) -> impl Future<Output = Result<(), u32>> + Send + 'static {
-    async move {
-        let _guard = guard;
-        yields(delay).await;
-        match kind {
-            Kind::Ok => Ok(()),
-            Kind::Err => Err(delay as u32),
-            Kind::Panic => std::panic::panic_any("soak panic"),
-            Kind::Park => pending().await,
-        }
+async fn child(kind: Kind, delay: u64, guard: DropOnce) -> Result<(), u32> {
+    let _guard = guard;
+    yields(delay).await;
+    match kind {
+        Kind::Ok => Ok(()),
+        Kind::Err => Err(delay as u32),
+        Kind::Panic => std::panic::panic_any("soak panic"),
+        Kind::Park => pending().await,
     }
 }
 
@@ -154,7 +152,12 @@ async fn settle() {
 
 fn check_dropped_once(drops: &[AtomicU8]) {
     for (i, d) in drops.iter().enumerate() {
-        assert_eq!(d.load(SeqCst), 1, "child {i} dropped {} times", d.load(SeqCst));
+        assert_eq!(
+            d.load(SeqCst),
+            1,
+            "child {i} dropped {} times",
+            d.load(SeqCst)
+        );
     }
 }
 
@@ -164,70 +167,77 @@ const SLACK: isize = 16 * 1024;
 
 fn soak_task_group(rounds: usize, n: usize, seed: u64, flavor: Flavor) {
     quiet_soak_panics();
-    Builder::new().flavor(flavor).worker_threads(2).run(async move {
-        let mut rng = Rng(seed);
-        let mut baseline = None;
-        for round in 0..rounds {
-            let (mode, kids) = plan(&mut rng, n);
-            let drops: Arc<[AtomicU8]> = (0..n).map(|_| AtomicU8::new(0)).collect();
-            let abort_every = if mode == Mode::Supervisor { 0 } else { 7 };
-            let body = async |tg: TaskGroup<u32>| {
-                for (i, &(kind, delay)) in kids.iter().enumerate() {
-                    let h = tg.spawn(child(kind, delay, DropOnce(drops.clone(), i)));
-                    if abort_every != 0 && i % abort_every == 0 {
-                        h.abort();
+    Builder::new()
+        .flavor(flavor)
+        .worker_threads(2)
+        .run(async move {
+            let mut rng = Rng(seed);
+            let mut baseline = None;
+            for round in 0..rounds {
+                let (mode, kids) = plan(&mut rng, n);
+                let drops: Arc<[AtomicU8]> = (0..n).map(|_| AtomicU8::new(0)).collect();
+                let abort_every = if mode == Mode::Supervisor { 0 } else { 7 };
+                let body = async |tg: TaskGroup<u32>| {
+                    for (i, &(kind, delay)) in kids.iter().enumerate() {
+                        let h = tg.spawn(child(kind, delay, DropOnce(drops.clone(), i)));
+                        if abort_every != 0 && i % abort_every == 0 {
+                            h.abort();
+                        }
+                    }
+                    if mode == Mode::Drop {
+                        pending::<()>().await;
+                    }
+                    Ok(())
+                };
+                let fut = if mode == Mode::Supervisor {
+                    TaskGroup::supervise(body).boxed()
+                } else {
+                    TaskGroup::run(body).boxed()
+                };
+                let mut fut = AssertUnwindSafe(fut).catch_unwind();
+                if mode == Mode::Drop {
+                    for _ in 0..3 {
+                        if futures::poll!(&mut fut).is_ready() {
+                            break; // a child panicked: the group is over
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                    drop(fut);
+                } else {
+                    match fut.await {
+                        Ok(Ok(())) => {
+                            assert_eq!(mode, Mode::Supervisor, "Group rounds always fail")
+                        }
+                        Ok(Err(e)) => assert!(e.len() >= 1),
+                        Err(payload) => {
+                            assert_eq!(payload.downcast_ref::<&str>(), Some(&"soak panic"))
+                        }
                     }
                 }
-                if mode == Mode::Drop {
-                    pending::<()>().await;
-                }
-                Ok(())
-            };
-            let fut = if mode == Mode::Supervisor {
-                TaskGroup::supervise(body).boxed()
-            } else {
-                TaskGroup::run(body).boxed()
-            };
-            let mut fut = AssertUnwindSafe(fut).catch_unwind();
-            if mode == Mode::Drop {
-                for _ in 0..3 {
-                    if futures::poll!(&mut fut).is_ready() {
-                        break; // a child panicked: the group is over
+                // Dropped children are freed by the loop at its own pace (tokio aborts
+                // asynchronously; ~61 tasks per turn): wait, bounded, for all of them.
+                for _ in 0..10_000 {
+                    if drops.iter().all(|d| d.load(SeqCst) != 0) {
+                        break;
                     }
                     tokio::task::yield_now().await;
                 }
-                drop(fut);
-            } else {
-                match fut.await {
-                    Ok(Ok(())) => assert_eq!(mode, Mode::Supervisor, "Group rounds always fail"),
-                    Ok(Err(e)) => assert!(e.len() >= 1),
-                    Err(payload) => assert_eq!(payload.downcast_ref::<&str>(), Some(&"soak panic")),
+                settle().await;
+                check_dropped_once(&drops);
+                drop(drops);
+                drop(kids);
+                settle().await;
+                let live = LIVE_BYTES.load(SeqCst);
+                match baseline {
+                    None if round == 4 => baseline = Some(live),
+                    Some(b) => assert!(
+                        live <= b + SLACK,
+                        "round {round}: {live} bytes live, baseline {b}: the group leaks"
+                    ),
+                    None => {}
                 }
             }
-            // Dropped children are freed by the loop at its own pace (tokio aborts
-            // asynchronously; ~61 tasks per turn): wait, bounded, for all of them.
-            for _ in 0..10_000 {
-                if drops.iter().all(|d| d.load(SeqCst) != 0) {
-                    break;
-                }
-                tokio::task::yield_now().await;
-            }
-            settle().await;
-            check_dropped_once(&drops);
-            drop(drops);
-            drop(kids);
-            settle().await;
-            let live = LIVE_BYTES.load(SeqCst);
-            match baseline {
-                None if round == 4 => baseline = Some(live),
-                Some(b) => assert!(
-                    live <= b + SLACK,
-                    "round {round}: {live} bytes live, baseline {b}: the group leaks"
-                ),
-                None => {}
-            }
-        }
-    });
+        });
 }
 
 fn soak_scope(rounds: usize, n: usize, seed: u64) {
@@ -274,7 +284,10 @@ fn soak_scope(rounds: usize, n: usize, seed: u64) {
         let live = LIVE_BYTES.load(SeqCst);
         match baseline {
             None if round == 4 => baseline = Some(live),
-            Some(b) => assert!(live <= b + SLACK, "round {round}: {live} bytes live, baseline {b}"),
+            Some(b) => assert!(
+                live <= b + SLACK,
+                "round {round}: {live} bytes live, baseline {b}"
+            ),
             None => {}
         }
     }

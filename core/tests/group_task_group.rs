@@ -202,10 +202,8 @@ fn failure_closes_the_group_and_handles_report_it() {
             let tg2 = tg.clone();
             let (tx, rx) = oneshot::channel::<()>();
             // A child whose destructor (run during cancellation) tries to spawn.
-            struct SpawnOnDrop(
-                Option<TaskGroup<&'static str>>,
-                Arc<std::sync::Mutex<Option<(bool, Option<ChildError>)>>>,
-            );
+            type Seen = Arc<std::sync::Mutex<Option<(bool, Option<ChildError>)>>>;
+            struct SpawnOnDrop(Option<TaskGroup<&'static str>>, Seen);
             impl Drop for SpawnOnDrop {
                 fn drop(&mut self) {
                     let tg = self.0.take().unwrap();
@@ -434,6 +432,7 @@ fn cancelling_the_task_running_the_group_cancels_children() {
 
 // 6. children spawn children ----------------------------------------------------------
 
+#[allow(clippy::manual_async_fn)] // recursive: the boxed future must be nameable as Send
 fn tree(
     tg: TaskGroup<()>,
     depth: u32,

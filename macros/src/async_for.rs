@@ -76,25 +76,42 @@ fn expand(input: AsyncFor) -> TokenStream {
         expr,
         body,
     } = input;
+    // Everything the expansion adds carries the span of the user's stream expression, so
+    // a non-stream is reported there once ("`Vec<i32>` is not an async iterable"), and
+    // using the macro outside async code gives one E0728 pointing at that expression.
+    let span = expr.span();
+    let _ = in_token;
     // Our own bindings use mixed-site hygiene so they can't clash with the user's names.
-    let stream = syn::Ident::new("__asyncio_stream", Span::mixed_site());
-    let item = syn::Ident::new("__asyncio_item", Span::mixed_site());
+    let stream = syn::Ident::new("__asyncio_stream", Span::mixed_site().located_at(span));
+    let item = syn::Ident::new("__asyncio_item", Span::mixed_site().located_at(span));
     let label = label.map(|l| quote!(#l:));
-    // `into_stream` carries the user's expression span, so a non-stream is reported there
-    // ("`Vec<i32>` is not an async iterable"). The `.await` carries the span of `in`, so
-    // using the macro outside async code gives one E0728 pointing into the user's call.
-    let into_stream = quote_spanned! {expr.span()=>
-        #krate::__private::AsyncIterable::into_stream(#expr)
+    // The helpers are imported under names with the span of the user's expression, so the
+    // calls consist only of tokens with exactly that span: every obligation on a
+    // non-stream then sits on that one span and rustc reports it once. The imports live
+    // in inner blocks, so the loop body never sees them.
+    let into_stream = syn::Ident::new("__asyncio_into_stream", span);
+    let next_fn = syn::Ident::new("__asyncio_next", span);
+    let pin = quote_spanned! {span=>
+        let mut #stream = ::core::pin::pin!({
+            use #krate::__private::into_stream as #into_stream;
+            #into_stream(#expr)
+        });
     };
-    let await_ = quote_spanned!(in_token.span=> .await);
-    let next = quote_spanned! {in_token.span=>
-        #krate::__private::async_iter_next(::core::pin::Pin::as_mut(&mut #stream))
-    };
-    quote! {
+    let next = quote_spanned! {span=>
         {
-            let mut #stream = ::core::pin::pin!(#into_stream);
+            use #krate::__private::async_iter_next as #next_fn;
+            #next_fn({ #stream.as_mut() })
+        }
+        .await
+    };
+    // The loop's own tokens are marked as coming from the macro (call-site hygiene), so
+    // lints like clippy's `while_let_loop` do not fire on the expansion.
+    let expansion = Span::call_site().located_at(span);
+    quote_spanned! {expansion=>
+        {
+            #pin
             #label loop {
-                let #pat = match #next #await_ {
+                let #pat = match #next {
                     ::core::option::Option::Some(#item) => #item,
                     ::core::option::Option::None => break,
                 };

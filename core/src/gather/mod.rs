@@ -55,6 +55,12 @@ pub mod fixed;
 mod race;
 pub(crate) mod ready;
 
+/// The synchronisation types `ready` uses (swapped for loom's in the loom test).
+mod sync {
+    pub(crate) use futures_util::task::AtomicWaker;
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, fence};
+}
+
 pub use all::{GatherAll, TryGatherAll, gather_all, try_gather_all};
 pub use as_completed::{AsCompleted, as_completed};
 pub use race::{RaceAll, race_all};

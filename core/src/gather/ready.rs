@@ -52,20 +52,9 @@ use core::task::{RawWaker, RawWakerVTable, Waker};
 use std::alloc::{alloc, dealloc, handle_alloc_error};
 use std::mem::ManuallyDrop;
 
-use self::sync::{AtomicBool, AtomicPtr, AtomicUsize, AtomicWaker, Ordering, fence};
-
-/// std atomics normally, loom's under `--cfg loom`.
-mod sync {
-    #[cfg(loom)]
-    pub(crate) use loom::future::AtomicWaker;
-    #[cfg(loom)]
-    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, fence};
-
-    #[cfg(not(loom))]
-    pub(crate) use futures_util::task::AtomicWaker;
-    #[cfg(not(loom))]
-    pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, fence};
-}
+// The parent module provides these: std's atomics and futures' `AtomicWaker` in the
+// crate; loom's in `core/tests/loom_gather.rs`, which compiles this file on its own.
+use super::sync::{AtomicBool, AtomicPtr, AtomicUsize, AtomicWaker, Ordering, fence};
 
 /// The owner is inside `poll`: wakers need not wake the parent.
 const POLLING: usize = 1;

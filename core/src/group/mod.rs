@@ -28,10 +28,50 @@
 //!
 //! Every child returns `Result<T, E>` with the group's `E`; a child that cannot fail
 //! returns `Ok(value)`.
+//!
+//! ```
+//! use asyncio_core::group::{TaskGroup, scope};
+//! use std::time::Duration;
+//!
+//! # asyncio_core::run(async {
+//! // async with asyncio.TaskGroup() as tg: ...
+//! let err = TaskGroup::run(async |tg| {
+//!     tg.spawn_named("slow", async {
+//!         asyncio_core::sleep(Duration::from_secs(10)).await; // cancelled by "bad"
+//!         Ok(())
+//!     });
+//!     tg.spawn_named("bad", async { Err::<(), _>("boom") });
+//!     Ok(())
+//! })
+//! .await
+//! .unwrap_err();
+//! assert_eq!(err.to_string().lines().count(), 1);
+//! assert_eq!(err.failures()[0].name(), Some("bad"));
+//!
+//! // The same with borrowing children, polled inside this task:
+//! let words = ["a", "bb", "ccc"];
+//! let total = scope(async |s| {
+//!     let lens: Vec<_> = words.iter().map(|w| s.spawn(async move { Ok::<_, ()>(w.len()) })).collect();
+//!     let mut total = 0;
+//!     for len in lens {
+//!         total += len.await.unwrap();
+//!     }
+//!     Ok(total)
+//! })
+//! .await;
+//! assert_eq!(total, Ok(6));
+//! # });
+//! ```
 
 mod error;
 mod scope;
+mod state;
 mod task_group;
+
+/// The atomics `state` uses; `core/tests/loom_group.rs` swaps in loom's.
+mod sync {
+    pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+}
 
 pub use error::{ChildError, Failure, GroupError};
 pub use scope::{Scope, ScopeTask, scope, supervise_scope};

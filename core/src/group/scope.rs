@@ -15,11 +15,9 @@ use pin_project_lite::pin_project;
 
 use super::error::{ChildError, Failure, GroupError};
 
-type BoxChild<'env> = Pin<Box<dyn Future<Output = ()> + 'env>>;
-
 struct Inner<'env, E> {
     /// Children spawned since the scope last polled its set.
-    incoming: RefCell<Vec<BoxChild<'env>>>,
+    incoming: RefCell<Vec<Entry<'env>>>,
     closed: Cell<bool>,
     cancelled: Cell<bool>,
     supervisor: bool,
@@ -62,6 +60,12 @@ impl<E> Inner<'_, E> {
 ///
 /// The scope's future is `!Send` (children need not be `Send`), so await it in the
 /// main future, in a `spawn_local` task, or under any single-threaded executor.
+///
+/// Only the children that were woken are polled (O(woken) per wake-up, not O(n)): the
+/// children live in a `FuturesUnordered` (one allocation per child, shared with the
+/// child's [`ScopeTask`] handle). Unlike a bare `FuturesUnordered` in a `select!`
+/// loop (futures-rs#2387), the children are polled on every poll of the scope, so
+/// they cannot starve while the body awaits something else.
 ///
 /// # Examples
 ///
@@ -144,6 +148,24 @@ where
 
 /// The handle a [`scope`]'s body receives: spawns children that may borrow anything
 /// that outlives the scope (`'env`). Clone it to let children spawn children.
+///
+/// ```
+/// use asyncio_core::group::{Scope, scope};
+/// # futures::executor::block_on(async {
+/// let data = vec![1, 2, 3];
+/// let data = &data; // children borrow it
+/// let out = scope(async |s: Scope<'_, ()>| {
+///     let inner = s.clone();
+///     let h = s.spawn(async move {
+///         let grandchild = inner.spawn(async move { Ok(data.iter().sum::<i32>()) });
+///         Ok(grandchild.await.unwrap())
+///     });
+///     Ok(h.await.unwrap())
+/// })
+/// .await;
+/// assert_eq!(out, Ok(6));
+/// # });
+/// ```
 pub struct Scope<'env, E> {
     inner: Rc<Inner<'env, E>>,
 }
@@ -197,7 +219,7 @@ impl<'env, E: 'env> Scope<'env, E> {
     /// # });
     /// ```
     #[track_caller]
-    pub fn spawn<T, F>(&self, future: F) -> ScopeTask<T>
+    pub fn spawn<T, F>(&self, future: F) -> ScopeTask<'env, T>
     where
         F: Future<Output = Result<T, E>> + 'env,
         T: 'env,
@@ -220,7 +242,11 @@ impl<'env, E: 'env> Scope<'env, E> {
     /// # });
     /// ```
     #[track_caller]
-    pub fn spawn_named<T, F>(&self, name: impl Into<Cow<'static, str>>, future: F) -> ScopeTask<T>
+    pub fn spawn_named<T, F>(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        future: F,
+    ) -> ScopeTask<'env, T>
     where
         F: Future<Output = Result<T, E>> + 'env,
         T: 'env,
@@ -237,26 +263,31 @@ impl<'env, E: 'env> Scope<'env, E> {
         name: Option<Arc<str>>,
         location: &'static Location<'static>,
         future: F,
-    ) -> ScopeTask<T>
+    ) -> ScopeTask<'env, T>
     where
         F: Future<Output = Result<T, E>> + 'env,
         T: 'env,
     {
-        let slot = Rc::new(RefCell::new(Slot::Waiting(None)));
-        if self.inner.closed.get() {
-            drop(future);
-            *slot.borrow_mut() = Slot::Done(Err(ChildError::Closed));
-            return ScopeTask { slot, name };
-        }
-        let child = ScopeChild {
-            future,
-            slot: Some(slot.clone()),
+        let closed = self.inner.closed.get();
+        let cell = Rc::pin(ChildCell {
+            future: RefCell::new(None),
+            slot: RefCell::new(if closed {
+                Slot::Done(Err(ChildError::Closed))
+            } else {
+                Slot::Waiting(None)
+            }),
             inner: self.inner.clone(),
             name: name.clone(),
             location,
-        };
-        self.inner.incoming.borrow_mut().push(Box::pin(child));
-        ScopeTask { slot, name }
+        });
+        if closed {
+            drop(future); // never polled
+        } else {
+            *cell.future.borrow_mut() = Some(future);
+            let entry: Pin<Rc<dyn Child + 'env>> = cell.clone();
+            self.inner.incoming.borrow_mut().push(Entry(entry));
+        }
+        ScopeTask { cell, name }
     }
 
     /// Whether the scope accepts no more children (it failed or finished).
@@ -278,65 +309,126 @@ enum Slot<T> {
     Taken,
 }
 
-fn complete<T>(slot: &RefCell<Slot<T>>, res: Result<T, ChildError>) {
-    let prev = std::mem::replace(&mut *slot.borrow_mut(), Slot::Done(res));
-    if let Slot::Waiting(Some(w)) = prev {
-        w.wake();
-    }
+/// One allocation per child: its future, the slot its handle reads, and its name.
+/// Always behind `Pin<Rc<..>>` (shared by the scope's set and the handle).
+struct ChildCell<'env, F, T, E> {
+    /// Structurally pinned: never moved out, only dropped in place (set to `None`).
+    future: RefCell<Option<F>>,
+    slot: RefCell<Slot<T>>,
+    inner: Rc<Inner<'env, E>>,
+    name: Option<Arc<str>>,
+    location: &'static Location<'static>,
 }
 
-pin_project! {
-    struct ScopeChild<'env, F, T, E> {
-        #[pin]
-        future: F,
-        slot: Option<Rc<RefCell<Slot<T>>>>,
-        inner: Rc<Inner<'env, E>>,
-        name: Option<Arc<str>>,
-        location: &'static Location<'static>,
-    }
-
-    impl<'env, F, T, E> PinnedDrop for ScopeChild<'env, F, T, E> {
-        fn drop(this: Pin<&mut Self>) {
-            // Dropped before finishing: cancelled.
-            if let Some(slot) = this.project().slot.take() {
-                complete(&slot, Err(ChildError::Cancelled));
-            }
+impl<F, T, E> ChildCell<'_, F, T, E> {
+    fn complete(&self, res: Result<T, ChildError>) {
+        let prev = std::mem::replace(&mut *self.slot.borrow_mut(), Slot::Done(res));
+        if let Slot::Waiting(Some(w)) = prev {
+            w.wake();
         }
     }
 }
 
-impl<F, T, E> Future for ScopeChild<'_, F, T, E>
+/// The scope's view of a child (type-erased).
+trait Child {
+    fn poll_child(self: Pin<&Self>, cx: &mut Context<'_>) -> Poll<()>;
+    /// Drops the child's future if it has not finished.
+    fn cancel(self: Pin<&Self>);
+}
+
+/// The handle's view of a child.
+trait HasSlot<T> {
+    fn slot(&self) -> &RefCell<Slot<T>>;
+}
+
+impl<F, T, E> Child for ChildCell<'_, F, T, E>
 where
     F: Future<Output = Result<T, E>>,
 {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.project();
-        let res = match this.future.poll(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(Ok(v)) => Ok(v),
-            Poll::Ready(Err(e)) => {
+    fn poll_child(self: Pin<&Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_ref();
+        let res = {
+            let mut guard = this.future.borrow_mut();
+            let Some(future) = guard.as_mut() else {
+                return Poll::Ready(());
+            };
+            // SAFETY: `self` is pinned, so the `ChildCell` never moves; `future` is
+            // structurally pinned in it: it is never moved out of the `Option`, only
+            // dropped in place (below and in `cancel`).
+            let future = unsafe { Pin::new_unchecked(future) };
+            let res = match future.poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(res) => res,
+            };
+            *guard = None; // drop the finished future now, in place
+            res
+        };
+        let res = match res {
+            Ok(v) => Ok(v),
+            Err(e) => {
                 this.inner
                     .fail(Failure::child(e, this.name.clone(), this.location));
                 Err(ChildError::Failed)
             }
         };
-        if let Some(slot) = this.slot.take() {
-            complete(&slot, res);
-        }
+        this.complete(res);
         Poll::Ready(())
+    }
+
+    fn cancel(self: Pin<&Self>) {
+        let this = self.get_ref();
+        let future = this.future.borrow_mut().take();
+        if future.is_some() {
+            drop(future);
+            this.complete(Err(ChildError::Cancelled));
+        }
+    }
+}
+
+impl<F, T, E> HasSlot<T> for ChildCell<'_, F, T, E> {
+    fn slot(&self) -> &RefCell<Slot<T>> {
+        &self.slot
+    }
+}
+
+/// A child in the scope's set. Dropping it (the scope was cancelled or dropped) drops
+/// the child's future even if its handle keeps the allocation alive.
+struct Entry<'env>(Pin<Rc<dyn Child + 'env>>);
+
+impl Future for Entry<'_> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.as_ref().poll_child(cx)
+    }
+}
+
+impl Drop for Entry<'_> {
+    fn drop(&mut self) {
+        self.0.as_ref().cancel();
     }
 }
 
 /// A handle to one child of a [`scope`]: a future of its value, like
 /// [`GroupTask`](super::GroupTask). Dropping it does not cancel the child.
-pub struct ScopeTask<T> {
-    slot: Rc<RefCell<Slot<T>>>,
+///
+/// ```
+/// use asyncio_core::group::scope;
+/// # futures::executor::block_on(async {
+/// let out = scope(async |s| {
+///     let a = s.spawn(async { Ok::<_, ()>("a") });
+///     let b = s.spawn(async { Ok("b") });
+///     Ok((a.await.unwrap(), b.await.unwrap()))
+/// })
+/// .await;
+/// assert_eq!(out, Ok(("a", "b")));
+/// # });
+/// ```
+pub struct ScopeTask<'env, T> {
+    cell: Pin<Rc<dyn HasSlot<T> + 'env>>,
     name: Option<Arc<str>>,
 }
 
-impl<T> ScopeTask<T> {
+impl<T> ScopeTask<'_, T> {
     /// The child's name, if it was spawned with one.
     ///
     /// ```
@@ -369,15 +461,15 @@ impl<T> ScopeTask<T> {
     /// # });
     /// ```
     pub fn is_finished(&self) -> bool {
-        !matches!(*self.slot.borrow(), Slot::Waiting(_))
+        !matches!(*self.cell.slot().borrow(), Slot::Waiting(_))
     }
 }
 
-impl<T> Future for ScopeTask<T> {
+impl<T> Future for ScopeTask<'_, T> {
     type Output = Result<T, ChildError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut slot = self.slot.borrow_mut();
+        let mut slot = self.cell.slot().borrow_mut();
         match &mut *slot {
             Slot::Waiting(w) => {
                 match w {
@@ -395,7 +487,7 @@ impl<T> Future for ScopeTask<T> {
     }
 }
 
-impl<T> fmt::Debug for ScopeTask<T> {
+impl<T> fmt::Debug for ScopeTask<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScopeTask")
             .field("name", &self.name)
@@ -409,7 +501,7 @@ pin_project! {
         #[pin]
         body: Option<Fut>,
         body_running: bool,
-        children: FuturesUnordered<BoxChild<'env>>,
+        children: FuturesUnordered<Entry<'env>>,
         inner: Rc<Inner<'env, E>>,
         output: Option<T>,
         done: bool,

@@ -6,7 +6,6 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
@@ -16,18 +15,13 @@ use tokio::sync::{Notify, futures::OwnedNotified};
 use tokio::task::JoinHandle;
 
 use super::error::{ChildError, Failure, GroupError};
-
-/// No more spawns are accepted.
-const CLOSED: u8 = 1;
-/// Children and body are being cancelled.
-const CANCELLED: u8 = 2;
+use super::state::GroupState;
 
 type Payload = Box<dyn Any + Send + 'static>;
 
 struct Shared<E> {
-    /// Children spawned and not yet dropped. Incremented before a spawn is attempted.
-    live: AtomicUsize,
-    flags: AtomicU8,
+    /// Live children (spawned, future not yet dropped) and the closed/cancelled flags.
+    state: GroupState,
     supervisor: bool,
     /// Wakes every child's wrapper when the group is cancelled.
     cancel: Arc<Notify>,
@@ -39,14 +33,9 @@ struct Shared<E> {
 }
 
 impl<E> Shared<E> {
-    fn is(&self, flag: u8) -> bool {
-        self.flags.load(SeqCst) & flag != 0
-    }
-
     /// Cancels every child and the body; closes the group.
     fn cancel(&self) {
-        let prev = self.flags.fetch_or(CLOSED | CANCELLED, SeqCst);
-        if prev & CANCELLED == 0 {
+        if self.state.cancel() {
             self.cancel.notify_waiters();
             self.driver.wake();
         }
@@ -74,7 +63,7 @@ impl<E> Shared<E> {
     }
 
     fn release(&self) {
-        if self.live.fetch_sub(1, SeqCst) == 1 {
+        if self.state.leave() {
             self.driver.wake();
         }
     }
@@ -107,8 +96,10 @@ impl<E> Shared<E> {
 ///   location. Cancelled children are not failures.
 /// - A panic in a child or the body cancels everything, waits for it to stop, then
 ///   resumes in the caller with the original payload.
-/// - Dropping the `run` future cancels every child: their futures are dropped by the
-///   loop on its next turn, and none runs past the `.await` it was suspended at.
+/// - Dropping the `run` future cancels every child: none runs past the `.await` it was
+///   suspended at, and the loop drops their futures as it reaches them — a handful of
+///   children on its next turn; a large group over a few turns (tokio runs about 61
+///   tasks per turn), or at once on worker threads under the multi-threaded loop.
 /// - Spawning into a closed or cancelling group does not run the future (it is
 ///   dropped at once); the handle resolves to `Err(ChildError::Closed)`.
 ///
@@ -157,9 +148,9 @@ impl<E> Clone for TaskGroup<E> {
 impl<E> fmt::Debug for TaskGroup<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskGroup")
-            .field("live_children", &self.shared.live.load(SeqCst))
-            .field("closed", &self.shared.is(CLOSED))
-            .field("cancelling", &self.shared.is(CANCELLED))
+            .field("live_children", &self.shared.state.live())
+            .field("closed", &self.shared.state.is_closed())
+            .field("cancelling", &self.shared.state.is_cancelled())
             .field("supervisor", &self.shared.supervisor)
             .finish()
     }
@@ -241,8 +232,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     {
         let runtime = crate::runtime::expect_loop("TaskGroup::run");
         let shared = Arc::new(Shared {
-            live: AtomicUsize::new(0),
-            flags: AtomicU8::new(0),
+            state: GroupState::new(),
             supervisor,
             cancel: Arc::new(Notify::new()),
             driver: AtomicWaker::new(),
@@ -396,17 +386,16 @@ impl<E: Send + 'static> TaskGroup<E> {
         F: Future<Output = Result<T, E>>,
     {
         let shared = &self.shared;
-        shared.live.fetch_add(1, SeqCst);
-        if shared.is(CLOSED) {
-            shared.release();
+        if let Err(last) = shared.state.enter() {
+            if last {
+                shared.driver.wake();
+            }
             drop(future);
             return GroupTask { handle: None, name };
         }
-        // Created before the spawn: a cancel from now on wakes this child.
-        let notified = shared.cancel.clone().notified_owned();
         let child = Child {
             future,
-            notified,
+            notified: None,
             name: name.clone(),
             location,
             guard: LiveGuard(shared.clone()),
@@ -432,7 +421,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// # });
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.shared.is(CLOSED)
+        self.shared.state.is_closed()
     }
 
     /// Whether this group is a supervisor ([`TaskGroup::supervise`]).
@@ -476,8 +465,9 @@ pin_project! {
     struct Child<F, E> {
         #[pin]
         future: F,
-        #[pin]
-        notified: OwnedNotified,
+        // Created the first time the child is pending (boxed: children that finish
+        // on their first poll pay nothing for it).
+        notified: Option<Pin<Box<OwnedNotified>>>,
         name: Option<Arc<str>>,
         location: &'static Location<'static>,
         guard: LiveGuard<E>,
@@ -493,7 +483,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let shared = &this.guard.0;
-        if shared.is(CANCELLED) {
+        if shared.state.is_cancelled() {
             return Poll::Ready(Err(ChildError::Cancelled));
         }
         let future = this.future;
@@ -503,10 +493,26 @@ where
                 shared.fail(Failure::child(e, this.name.clone(), this.location));
                 Poll::Ready(Err(ChildError::Failed))
             }
-            Ok(Poll::Pending) => match this.notified.poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(ChildError::Cancelled)),
-                Poll::Pending => Poll::Pending,
-            },
+            Ok(Poll::Pending) => {
+                let notified = match this.notified {
+                    Some(n) => n,
+                    None => {
+                        // Created, then the flag re-checked: a cancel either set the
+                        // flag before this point or notifies this `OwnedNotified`.
+                        let n = this
+                            .notified
+                            .insert(Box::pin(shared.cancel.clone().notified_owned()));
+                        if shared.state.is_cancelled() {
+                            return Poll::Ready(Err(ChildError::Cancelled));
+                        }
+                        n
+                    }
+                };
+                match notified.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(ChildError::Cancelled)),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
             Err(payload) => {
                 shared.panicked(payload);
                 Poll::Ready(Err(ChildError::Panicked))
@@ -521,6 +527,22 @@ where
 /// child's error itself goes to the group's [`GroupError`]). Dropping the handle does
 /// not cancel the child: the group owns its children. [`abort`](Self::abort) cancels
 /// this one child (not a failure).
+///
+/// ```
+/// use asyncio_core::group::{GroupTask, TaskGroup};
+/// # asyncio_core::run(async {
+/// let sum = TaskGroup::run(async |tg| {
+///     let handles: Vec<GroupTask<u32>> = (1..=3).map(|i| tg.spawn(async move { Ok::<_, ()>(i) })).collect();
+///     let mut sum = 0;
+///     for h in handles {
+///         sum += h.await.unwrap();
+///     }
+///     Ok(sum)
+/// })
+/// .await;
+/// assert_eq!(sum, Ok(6));
+/// # });
+/// ```
 pub struct GroupTask<T> {
     /// `None` if the group was closed at spawn time.
     handle: Option<JoinHandle<Result<T, ChildError>>>,
@@ -648,7 +670,7 @@ where
         let shared = &**this.shared;
         shared.driver.register(cx.waker());
         if let Some(body) = this.body.as_mut().as_pin_mut() {
-            if shared.is(CANCELLED) {
+            if shared.state.is_cancelled() {
                 this.body.set(None);
                 *this.body_running = false;
             } else {
@@ -668,19 +690,16 @@ where
                         shared.panicked(payload);
                     }
                 }
-                if shared.is(CANCELLED) {
+                if shared.state.is_cancelled() {
                     // A child failed while the body ran: the body is cancelled too.
                     this.body.set(None);
                     *this.body_running = false;
                 }
             }
         }
-        if *this.body_running || shared.live.load(SeqCst) != 0 {
-            return Poll::Pending;
-        }
-        shared.flags.fetch_or(CLOSED, SeqCst);
-        // A spawn that raced with closing has incremented `live` first: wait for it.
-        if shared.live.load(SeqCst) != 0 {
+        // Closes the group only if no child is live; a spawn racing with this either
+        // counted itself first (and we wait for it) or is refused.
+        if *this.body_running || !shared.state.try_finish() {
             return Poll::Pending;
         }
         *this.done = true;
