@@ -438,3 +438,101 @@ fn handles_kept_past_the_scope_report_cancelled_and_do_not_keep_futures_alive() 
         assert_eq!(block_on(h), Err(ChildError::Cancelled));
     }
 }
+
+struct D<'a>(&'a Cell<u32>);
+impl Drop for D<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+async fn mix_body<'a>(
+    s: Scope<'a, u32>,
+    kinds: &'a [u64],
+    drops: &'a [Cell<u32>],
+    supervisor: bool,
+    drop_midway: bool,
+) -> Result<(), u32> {
+    for (i, &k) in kinds.iter().enumerate() {
+        let d = D(&drops[i]);
+        let inner = s.clone();
+        s.spawn(async move {
+            let _d = d;
+            yield_once().await;
+            match k {
+                0..=4 => Ok(()),
+                5 | 6 => Err(i as u32),
+                7 => {
+                    inner.spawn(async { Ok(()) });
+                    Ok(())
+                }
+                8 if !supervisor => pending().await,
+                9 if i == 3 => std::panic::panic_any(Payload(9)),
+                _ => Ok(()),
+            }
+        });
+    }
+    if drop_midway {
+        pending::<()>().await;
+    }
+    Ok(())
+}
+
+/// A small random mix (success, failure, panic, parked, nested spawns, dropped
+/// mid-way) — sized so it also runs under Miri, which checks the scope's `unsafe`
+/// pin projection in every path. `group_soak` runs the large version.
+#[test]
+fn random_mix_drops_every_child_exactly_once() {
+    use std::panic::catch_unwind;
+    let mut seed = 0x1234_5678_9abc_def1u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let rounds = if cfg!(miri) { 6 } else { 200 };
+    for _ in 0..rounds {
+        let n = 12;
+        let drops: Vec<Cell<u32>> = (0..n).map(|_| Cell::new(0)).collect();
+        let kinds: Vec<u64> = (0..n).map(|_| next(10)).collect();
+        let supervisor = next(2) == 0;
+        let drop_midway = next(3) == 0;
+        let body = |s| mix_body(s, &kinds, &drops, supervisor, drop_midway);
+        let res = catch_unwind(AssertUnwindSafe(|| {
+            block_on(async {
+                let mut fut = Box::pin(async {
+                    if supervisor {
+                        supervise_scope(body).await
+                    } else {
+                        scope(body).await
+                    }
+                });
+                if drop_midway {
+                    for _ in 0..3 {
+                        if futures::poll!(fut.as_mut()).is_ready() {
+                            break;
+                        }
+                    }
+                    None
+                } else {
+                    Some(fut.await)
+                }
+            })
+        }));
+        match res {
+            Err(p) => assert_eq!(p.downcast_ref::<Payload>(), Some(&Payload(9))),
+            Ok(Some(Err(e))) => assert!(e.iter().all(|f| kinds[*f.error() as usize] >= 5)),
+            Ok(Some(Ok(()))) | Ok(None) => {}
+        }
+        for (i, d) in drops.iter().enumerate() {
+            assert_eq!(
+                d.get(),
+                1,
+                "child {i} (kind {}) dropped {} times",
+                kinds[i],
+                d.get()
+            );
+        }
+    }
+}

@@ -7,7 +7,7 @@
 //! `AtomicWaker` swapped in through the `sync` module below.
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" cargo test -p asyncio-core --test loom_gather --release
+//! LOOM_MAX_PREEMPTIONS=2 RUSTFLAGS="--cfg loom" cargo test -p asyncio-core --test loom_gather --release
 //! ```
 #![cfg(loom)]
 #![allow(dead_code, unreachable_pub)]
@@ -54,7 +54,7 @@ fn parent() -> (std::sync::Arc<Count>, Waker) {
     (c.clone(), Waker::from(c))
 }
 
-/// Two remote wakes (one duplicated) race with an owner poll: after the owner's last
+/// Two remote wakes race with an owner poll: after the owner's last
 /// `pop` returns `None`, every wake was either popped or woke the parent.
 #[test]
 fn loom_gather_remote_wakes_are_never_lost() {
@@ -63,11 +63,11 @@ fn loom_gather_remote_wakes_are_never_lost() {
         let mut q = ReadyQueue::new(2);
         let w0 = q.with_waker(0, |w| w.clone());
         let w1 = q.with_waker(1, |w| w.clone());
-        let t0 = thread::spawn(move || {
-            w0.wake_by_ref();
-            w0.wake();
+        let t0 = thread::spawn(move || w0.wake());
+        let t1 = thread::spawn(move || {
+            w1.wake_by_ref();
+            drop(w1);
         });
-        let t1 = thread::spawn(move || w1.wake());
         let mut seen = Vec::new();
         q.begin(&p);
         while let Some(i) = q.pop() {

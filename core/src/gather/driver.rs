@@ -112,7 +112,10 @@ impl<F: Future, O> Driver<F, O> {
         mut on_ready: impl FnMut(F::Output) -> ControlFlow<B, O>,
     ) -> Poll<Option<B>> {
         let n = self.slots.len();
-        self.queue.begin(cx.waker());
+        // The parent's waker is registered (and `POLLING` set) only before the first
+        // `pop`: a join whose children all finish while being started never touches the
+        // shared atomics. Wakes that happen before `begin` are in the stack and popped.
+        let mut begun = false;
         let budget = n;
         let mut popped = 0;
         loop {
@@ -124,13 +127,17 @@ impl<F: Future, O> Driver<F, O> {
                 self.started += 1;
                 self.in_flight += 1;
                 if let Some(b) = self.poll_child(i, &mut on_ready) {
-                    self.queue.end();
+                    self.end(begun);
                     return Poll::Ready(Some(b));
                 }
                 if self.remaining == 0 {
-                    self.queue.end();
+                    self.end(begun);
                     return Poll::Ready(None);
                 }
+            }
+            if !begun {
+                self.queue.begin(cx.waker());
+                begun = true;
             }
             if popped >= budget {
                 self.queue.end();
@@ -149,6 +156,13 @@ impl<F: Future, O> Driver<F, O> {
                 self.queue.end();
                 return Poll::Ready(None);
             }
+        }
+    }
+
+    #[inline]
+    fn end(&mut self, begun: bool) {
+        if begun {
+            self.queue.end();
         }
     }
 

@@ -343,8 +343,10 @@ impl<L: JoinList, M: Fn(L::Output) -> T, T> Future for Gather<L, M> {
         let start = *this.start;
         *this.start = if start + 1 >= L::LEN { 0 } else { start + 1 };
         let mut guard = DropOnUnwind(Some(this.list));
-        let done = guard.list().poll_range(cx, 0, start, L::LEN)
-            & guard.list().poll_range(cx, 0, 0, start);
+        let mut done = guard.list().poll_range(cx, 0, start, L::LEN);
+        if start != 0 {
+            done &= guard.list().poll_range(cx, 0, 0, start);
+        }
         let list = guard.disarm();
         if done {
             *this.finished = true;

@@ -290,7 +290,11 @@ unsafe fn wake_node(node: *const Node) {
 unsafe fn release(header: *mut Header) {
     // SAFETY: we own a reference, so the header is alive until our decrement.
     unsafe {
-        if (*header).refs.fetch_sub(1, Ordering::Release) != 1 {
+        // Fast path: if ours is the only reference, no other thread can hold a waker
+        // (and so none can clone one), so no atomic read-modify-write is needed.
+        if (*header).refs.load(Ordering::Acquire) != 1
+            && (*header).refs.fetch_sub(1, Ordering::Release) != 1
+        {
             return;
         }
         fence(Ordering::Acquire);

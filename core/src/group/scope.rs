@@ -269,21 +269,20 @@ impl<'env, E: 'env> Scope<'env, E> {
         T: 'env,
     {
         let closed = self.inner.closed.get();
+        let (future, slot) = if closed {
+            drop(future); // never polled
+            (None, Slot::Done(Err(ChildError::Closed)))
+        } else {
+            (Some(future), Slot::Waiting(None))
+        };
         let cell = Rc::pin(ChildCell {
-            future: RefCell::new(None),
-            slot: RefCell::new(if closed {
-                Slot::Done(Err(ChildError::Closed))
-            } else {
-                Slot::Waiting(None)
-            }),
+            future: RefCell::new(future),
+            slot: RefCell::new(slot),
             inner: self.inner.clone(),
             name: name.clone(),
             location,
         });
-        if closed {
-            drop(future); // never polled
-        } else {
-            *cell.future.borrow_mut() = Some(future);
+        if !closed {
             let entry: Pin<Rc<dyn Child + 'env>> = cell.clone();
             self.inner.incoming.borrow_mut().push(Entry(entry));
         }

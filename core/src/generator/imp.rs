@@ -1,145 +1,93 @@
-//! Async generators — Python's `async def … yield`, as a [`Stream`].
-//!
-//! | asyncio | here |
-//! |---|---|
-//! | `async def gen(n):` … `yield i` | `fn gen(n: u32) -> impl Stream<Item = u32> { generator(move \|co\| async move { … co.yield_(i).await; … }) }` |
-//! | `async for i in gen(10):` | `async_for!(i in gen(10) { … })` (see [`crate::iter`]) |
-//! | an exception raised in the body | [`try_generator`]: the body returns `Err(e)`, the stream yields `Err(e)` last and ends |
-//! | `await agen.aclose()` / garbage collection of a half-consumed generator | drop the stream: the body is dropped at its current `await`, its locals' destructors run |
-//! | the body runs only when iterated | the body starts on the first poll and never runs ahead of the consumer |
-//!
-//! # How it works
-//!
-//! [`generator`] takes a closure that receives the yielder, a [`Co<T>`], and returns the
-//! body future. `co.yield_(v).await` puts `v` in a one-item slot the generator shares
-//! with its yielder and suspends the body; the stream hands the value to the consumer.
-//! The body is polled again only when the consumer asks for the next item, so the body
-//! never runs ahead (one item in flight, natural back-pressure). No thread-local is
-//! involved and nothing is allocated per item: the slot lives in one small allocation
-//! per generator.
-//!
-//! [`Co::yield_`] takes `&self`, so children that the body polls — `gather!`,
-//! `gather_all`, `FuturesUnordered`, `futures::join!`/`select!` — can share the yielder
-//! by reference and yield too. When several children yield at once, the first one fills
-//! the slot and the others wait (their wakers are woken when the slot frees), so the
-//! consumer gets every value, one at a time.
-//!
-//! ```
-//! use asyncio_core::generator::generator;
-//! use futures::StreamExt;
-//!
-//! # futures::executor::block_on(async {
-//! let squares = generator(|co| async move {
-//!     for i in 1..=4u32 {
-//!         co.yield_(i * i).await;
-//!     }
-//! });
-//! // Generators are ordinary streams: every `StreamExt` adapter works on them.
-//! let v: Vec<u32> = squares.filter(|x| std::future::ready(x % 2 == 0)).collect().await;
-//! assert_eq!(v, [4, 16]);
-//! # });
-//! ```
-//!
-//! `buffer_unordered` runs a generator of futures a few at a time, and the adapters of
-//! tokio-stream (`tokio_stream::StreamExt`: `timeout`, `throttle`, `chunks_timeout`, ...)
-//! apply the same way (see the `async_for!` docs in `asyncio` for one):
-//!
-//! ```
-//! use asyncio_core::generator::generator;
-//! use futures::StreamExt;
-//!
-//! # futures::executor::block_on(async {
-//! let jobs = generator(|co| async move {
-//!     for i in 0..6u64 {
-//!         co.yield_(async move { i * 10 }).await; // a stream of futures
-//!     }
-//! });
-//! let mut out: Vec<u64> = jobs.buffer_unordered(3).take(4).collect().await;
-//! out.sort();
-//! assert_eq!(out, [0, 10, 20, 30]);
-//! # });
-//! ```
-//!
-//! # Misuse
-//!
-//! The yielder belongs to its generator's body. Yielding while the generator is not
-//! polling its body — from a task the `Co` was moved into, or after the generator was
-//! dropped — panics with a message saying so. Every access to the slot is
-//! synchronised, so no misuse (even from another thread) can cause undefined behaviour.
+//! The implementation of [`super`]: the shared slot, the yielder and the streams.
+//! (Separate from `mod.rs` so the loom test can compile it with loom's atomics.)
 
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
-use std::marker::PhantomData;
+use std::marker::{PhantomData, PhantomPinned};
 use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::ptr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use super::sync::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, spin_loop};
 use std::task::{Context, Poll, Waker};
 
 use futures_core::{FusedStream, Stream};
 
 // ---------------------------------------------------------------------------------------
-// The shared slot
+// The shared state
 // ---------------------------------------------------------------------------------------
-
-// `Shared::state` = `seq << 3 | WAKE? | tag`. `seq` goes up by one each time the
-// generator takes a value out of the slot, so a yielder can tell that *its* value was
-// taken.
-/// Tag: the slot is free.
-const EMPTY: usize = 0;
-/// Tag: a yielder has claimed the slot and is writing `value` / `yielder_waker`.
-const BUSY: usize = 1;
-/// Tag: `value` holds an item the generator has not taken yet.
-const FULL: usize = 2;
-/// Tag: the generator is gone.
-const CLOSED: usize = 3;
-const TAG: usize = 3;
-/// With `FULL`: `yielder_waker` holds a waker to wake once the value is taken.
-const WAKE: usize = 4;
-const SEQ_SHIFT: u32 = 3;
-const SEQ_MASK: usize = !0 << SEQ_SHIFT;
+//
+// A value reaches the generator by one of two paths:
+//
+// * **The fast path**, for a yielder polled with the very `Context` the generator is
+//   polling its body with (the body itself, `futures::join!`, `select!`: everything that
+//   passes its `cx` through). `Context` is neither `Send` nor `Sync`, so a `&mut Context`
+//   can only be used on the thread that owns it; if the yielder's `cx` is the `Context`
+//   the generator is using right now, the yielder runs on the generator's thread, inside
+//   its poll of the body. The `slot` is only ever touched on that path and by the
+//   generator after the poll: plain memory, no atomic read-modify-write.
+// * **The handoff path**, for a yielder polled through a combinator that makes its own
+//   `Context` (`FuturesUnordered`, `gather_all`, a spawned task that stole the `Co`, ...).
+//   The yielder keeps the value in its own pinned future, publishes a pointer to it with
+//   a `compare_exchange` on `pending`, and the generator claims it with a `swap`.
 
 /// The state a generator shares with its yielder: the one allocation per generator.
 struct Shared<T> {
-    /// The protocol that guards the `UnsafeCell`s below (see the constants above).
-    state: AtomicUsize,
-    /// While the generator polls its body: the address of the `Waker` it polls it with
-    /// (never dereferenced, only compared); null otherwise. A yield seen while it is
-    /// null comes from outside the body. Still set at the start of a poll means the
+    /// While the generator polls its body: the address of the `Context` it polls it
+    /// with (never dereferenced, only compared); null otherwise. A yield seen while it
+    /// is null comes from outside the body. Still set at the start of a poll means the
     /// previous poll of the body panicked.
-    poll_waker: AtomicPtr<Waker>,
-    /// The item in flight: initialised exactly while the tag is `FULL`. Written only by
-    /// the yielder that moved the tag `EMPTY → BUSY`; read only by the generator after it
-    /// saw `FULL`.
-    value: UnsafeCell<MaybeUninit<T>>,
-    /// The waker of the yielder whose value is in the slot, when that yielder is not
-    /// polled with the generator's own waker (a child of `FuturesUnordered`, ...): it
-    /// must be woken to finish once the value is taken. Written by that yielder while it
-    /// holds `BUSY`, taken by the generator while `FULL | WAKE`.
-    yielder_waker: UnsafeCell<Option<Waker>>,
-    /// Yielders that found the slot full; woken when it frees. Guarded by
+    poll_cx: AtomicPtr<()>,
+    /// `slot` holds a value (fast path). Written only on the generator's thread; read
+    /// (to respect "one item in flight") by handoff yielders.
+    full: AtomicBool,
+    /// Goes up by one each time the generator takes the value out of `slot`, so a
+    /// fast-path yielder can tell its value was taken. Written only by the generator.
+    seq: AtomicUsize,
+    /// The fast path's value: initialised exactly while `full`. Only accessed on the
+    /// generator's thread (see above).
+    slot: UnsafeCell<MaybeUninit<T>>,
+    /// The handoff path: a yielder's node, published with `compare_exchange(null, node)`,
+    /// claimed by the generator with `swap(null)` or retracted by the yielder with
+    /// `compare_exchange(node, null)`.
+    pending: AtomicPtr<Node<T>>,
+    /// The generator is gone.
+    closed: AtomicBool,
+    /// Handoff yielders that found a value in flight; woken when it is taken. Guarded by
     /// `waiters_lock` (a spin lock, taken only on this slow path).
     waiters: UnsafeCell<Vec<Waker>>,
     waiters_lock: AtomicBool,
     has_waiters: AtomicBool,
 }
 
-// SAFETY: the `UnsafeCell`s are only accessed under the protocol documented on each
-// field: moving the tag `EMPTY → BUSY` with a `compare_exchange` gives one yielder
-// exclusive access, `FULL` gives the generator exclusive access to `value` and
-// `yielder_waker`, and `waiters_lock` guards `waiters`. Values of `T` and `Waker`s move
-// between threads through it, so `T: Send` is required (wakers are `Send + Sync`).
+/// A handoff yielder's value, inside its pinned `Yield` future.
+struct Node<T> {
+    /// Initialised while the `Yield` is in state `START`, and while `PUBLISHED` until the
+    /// generator claims the node and reads it out (then sets `taken`).
+    value: UnsafeCell<MaybeUninit<T>>,
+    /// Woken by the generator after it took the value.
+    waker: UnsafeCell<Option<Waker>>,
+    /// Set (`Release`) by the generator when it is done with the node; after that the
+    /// generator never touches it again.
+    taken: AtomicBool,
+}
+
+// SAFETY: `slot` is only accessed on the generator's thread (the fast path is taken only
+// by a yielder polled with the generator's own `Context`, which cannot be used from
+// another thread); a `Node` is accessed by the generator only between a successful
+// `swap` claim and its `taken.store(true, Release)`, during which its owner waits;
+// `waiters` is guarded by `waiters_lock`; everything else is atomic. Values of `T` and
+// `Waker`s move between threads through it, so `T: Send` is required.
 unsafe impl<T: Send> Sync for Shared<T> {}
-// SAFETY: as above; `Shared` owns at most one `T`.
+// SAFETY: as above; `Shared` owns at most one `T` (in `slot`).
 unsafe impl<T: Send> Send for Shared<T> {}
 
 impl<T> Drop for Shared<T> {
     fn drop(&mut self) {
-        if *self.state.get_mut() & TAG == FULL {
-            // SAFETY: `FULL` means `value` is initialised, and we own it (`&mut self`).
-            unsafe { self.value.get_mut().assume_init_drop() };
+        if self.full.load(Ordering::Relaxed) {
+            // SAFETY: `full` means `slot` is initialised, and we own it (`&mut self`).
+            unsafe { self.slot.get_mut().assume_init_drop() };
         }
     }
 }
@@ -147,10 +95,12 @@ impl<T> Drop for Shared<T> {
 impl<T> Shared<T> {
     fn new() -> Self {
         Shared {
-            state: AtomicUsize::new(EMPTY),
-            poll_waker: AtomicPtr::new(ptr::null_mut()),
-            value: UnsafeCell::new(MaybeUninit::uninit()),
-            yielder_waker: UnsafeCell::new(None),
+            poll_cx: AtomicPtr::new(ptr::null_mut()),
+            full: AtomicBool::new(false),
+            seq: AtomicUsize::new(0),
+            slot: UnsafeCell::new(MaybeUninit::uninit()),
+            pending: AtomicPtr::new(ptr::null_mut()),
+            closed: AtomicBool::new(false),
             waiters: UnsafeCell::new(Vec::new()),
             waiters_lock: AtomicBool::new(false),
             has_waiters: AtomicBool::new(false),
@@ -163,33 +113,51 @@ impl<T> Shared<T> {
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
-            std::hint::spin_loop();
+            spin_loop();
         }
         WaitersGuard { shared: self }
     }
 
-    /// Generator side: takes the item out of the slot if there is one, and wakes the
-    /// yielders that wait for it.
-    #[inline]
+    /// Generator side, after polling the body: takes the item in flight, if any.
+    #[inline(always)]
     fn take(&self) -> Option<T> {
-        let cur = self.state.load(Ordering::Acquire);
-        if cur & TAG != FULL {
+        if self.full.load(Ordering::Relaxed) {
+            // SAFETY: `full` means `slot` is initialised; we are the generator, on its
+            // thread, and not inside the body's poll: nobody else touches `slot`.
+            let value = unsafe { (*self.slot.get()).assume_init_read() };
+            self.full.store(false, Ordering::Relaxed);
+            self.seq.store(
+                self.seq.load(Ordering::Relaxed).wrapping_add(1),
+                Ordering::Relaxed,
+            );
+            if self.has_waiters.load(Ordering::Relaxed) {
+                self.wake_waiters();
+            }
+            return Some(value);
+        }
+        if self.pending.load(Ordering::Relaxed).is_null() {
             return None;
         }
-        // SAFETY: the tag is `FULL`: `value` is initialised, and no yielder can claim the
-        // slot until we store `EMPTY` below, so we have exclusive access (the `Acquire`
-        // load pairs with the yielder's `Release` store of `FULL`).
-        let value = unsafe { (*self.value.get()).assume_init_read() };
-        let waker = if cur & WAKE != 0 {
-            // SAFETY: as above; `WAKE` says the yielder stored its waker.
-            unsafe { (*self.yielder_waker.get()).take() }
-        } else {
-            None
+        self.take_handoff()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn take_handoff(&self) -> Option<T> {
+        let node = self.pending.swap(ptr::null_mut(), Ordering::AcqRel);
+        if node.is_null() {
+            return None; // retracted meanwhile (another thread).
+        }
+        // SAFETY: our `swap` claimed the node: its owner (a pinned `Yield`) does not free
+        // or touch it until we set `taken`, and it wrote `value` and `waker` before
+        // publishing it (`AcqRel` pairs with its `compare_exchange`).
+        let (value, waker) = unsafe {
+            let node = &*node;
+            let value = (*node.value.get()).assume_init_read();
+            let waker = (*node.waker.get()).take();
+            node.taken.store(true, Ordering::Release);
+            (value, waker)
         };
-        self.state.store(
-            (cur & SEQ_MASK).wrapping_add(1 << SEQ_SHIFT) | EMPTY,
-            Ordering::Release,
-        );
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -210,6 +178,22 @@ impl<T> Shared<T> {
         for w in waiters {
             w.wake();
         }
+    }
+
+    /// Handoff yielder side: wait (registering `waker`) for the item in flight to be
+    /// taken. Returns false if it was taken meanwhile.
+    fn wait_for_free(&self, waker: &Waker) -> bool {
+        {
+            let guard = self.lock_waiters();
+            // SAFETY: we hold `waiters_lock`.
+            let waiters = unsafe { &mut *guard.shared.waiters.get() };
+            if !waiters.iter().any(|w| w.will_wake(waker)) {
+                waiters.push(waker.clone());
+            }
+            self.has_waiters.store(true, Ordering::Release);
+        }
+        // Re-check: the item may have been taken meanwhile (only across threads).
+        self.full.load(Ordering::Acquire) || !self.pending.load(Ordering::Acquire).is_null()
     }
 }
 
@@ -279,9 +263,13 @@ impl<T> Co<T> {
     pub fn yield_(&self, value: T) -> Yield<'_, T> {
         Yield {
             shared: &self.shared,
-            value: Some(value),
-            seq: 0,
-            done: false,
+            state: START,
+            node: Node {
+                value: UnsafeCell::new(MaybeUninit::new(value)),
+                waker: UnsafeCell::new(None),
+                taken: AtomicBool::new(false),
+            },
+            _pin: PhantomPinned,
         }
     }
 }
@@ -296,21 +284,27 @@ impl<T> fmt::Debug for Co<T> {
 #[must_use = "`co.yield_(v)` does nothing unless `.await`ed"]
 pub struct Yield<'a, T> {
     shared: &'a Shared<T>,
-    /// `Some` until the value is put in the slot.
-    value: Option<T>,
-    /// The slot's `state & SEQ_MASK` when our value went in (valid once `value` is
-    /// `None`).
-    seq: usize,
-    /// Returned `Ready` (for `FusedFuture`).
-    done: bool,
+    /// `START`, `PUBLISHED`, `DONE`, or (fast path) the slot's `seq` when our value went
+    /// into it. One integer rather than an enum: two compares, no jump table.
+    state: usize,
+    node: Node<T>,
+    /// A published node must not move.
+    _pin: PhantomPinned,
 }
 
-impl<T> Unpin for Yield<'_, T> {}
+/// The value is in `node.value`, not handed over yet.
+const START: usize = usize::MAX;
+/// Handoff path: `node` is published in `pending` (or claimed by the generator).
+const PUBLISHED: usize = usize::MAX - 1;
+/// Returned `Ready`.
+const DONE: usize = usize::MAX - 2;
+/// Fast-path states are `seq & SEQ_MASK`, always below the three above.
+const SEQ_MASK: usize = usize::MAX >> 1;
 
 impl<T> fmt::Debug for Yield<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Yield")
-            .field("handed_over", &self.value.is_none())
+            .field("handed_over", &(self.state != START))
             .finish_non_exhaustive()
     }
 }
@@ -338,89 +332,124 @@ impl<T> Future for Yield<'_, T> {
     type Output = ();
 
     #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let shared = self.shared;
-        let Some(value) = self.value.take() else {
-            // Our value is in the slot (or was): done once the generator took it.
-            let cur = shared.state.load(Ordering::Acquire);
-            if cur & SEQ_MASK == self.seq && cur & TAG == FULL {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: we never move out of `self`; `node` stays where it is.
+        let this = unsafe { self.get_unchecked_mut() };
+        let shared = this.shared;
+        let state = this.state;
+        if state < DONE {
+            // Fast path, value in the slot: done once the generator took it (bumped `seq`).
+            if shared.seq.load(Ordering::Relaxed) & SEQ_MASK == state {
+                // Not taken yet (the body was polled without the consumer asking for the
+                // next item).
                 return Poll::Pending;
             }
-            if cur & TAG == CLOSED {
-                misuse_closed();
-            }
-            self.done = true;
+            this.state = DONE;
             return Poll::Ready(());
-        };
-        let poll_waker = shared.poll_waker.load(Ordering::Relaxed);
-        if poll_waker.is_null() {
-            if shared.state.load(Ordering::Relaxed) & TAG == CLOSED {
+        }
+        if state == START {
+            let poll_cx = shared.poll_cx.load(Ordering::Acquire);
+            if ptr::eq(ptr::from_mut(cx).cast::<()>(), poll_cx) {
+                // Fast path: we run on the generator's thread, inside its poll of the
+                // body (see the comment on `Shared`).
+                if shared.full.load(Ordering::Relaxed)
+                    || !shared.pending.load(Ordering::Relaxed).is_null()
+                {
+                    // Another child's value is in flight. We are polled with the
+                    // generator's own `Context`, so the next poll of the body polls us
+                    // again: nothing to register.
+                    return Poll::Pending;
+                }
+                // SAFETY: in state `START` the node is not published and `value` is
+                // initialised and ours; `slot` is only touched on this thread (fast path)
+                // and it is empty (`!full`).
+                unsafe {
+                    let value = (*this.node.value.get()).assume_init_read();
+                    (*shared.slot.get()).write(value);
+                }
+                shared.full.store(true, Ordering::Relaxed);
+                this.state = shared.seq.load(Ordering::Relaxed) & SEQ_MASK;
+                return Poll::Pending;
+            }
+            return this.poll_handoff(poll_cx, cx);
+        }
+        if state == PUBLISHED {
+            if this.node.taken.load(Ordering::Acquire) {
+                this.state = DONE;
+                return Poll::Ready(());
+            }
+            if shared.closed.load(Ordering::Relaxed) {
                 misuse_closed();
             }
-            misuse_outside();
-        }
-        let cur = shared.state.load(Ordering::Relaxed);
-        if cur & TAG == EMPTY
-            && shared
-                .state
-                .compare_exchange(cur, cur | BUSY, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-        {
-            // SAFETY: we moved the tag `EMPTY → BUSY`, which gives us exclusive access to
-            // `value` (uninitialised while not `FULL`) and `yielder_waker` until we
-            // store `FULL` below.
-            unsafe { (*shared.value.get()).write(value) };
-            let mut next = (cur & SEQ_MASK) | FULL;
-            if !ptr::eq(cx.waker(), poll_waker) {
-                // Polled through a combinator with its own wakers (`FuturesUnordered`,
-                // ...): ask the generator to wake us once it took the value, or we might
-                // never be polled again to finish.
-                // SAFETY: as above (we hold `BUSY`).
-                unsafe { *shared.yielder_waker.get() = Some(cx.waker().clone()) };
-                next |= WAKE;
-            }
-            self.seq = cur & SEQ_MASK;
-            shared.state.store(next, Ordering::Release);
+            // Still published: the generator wakes `node.waker` once it took it.
             return Poll::Pending;
         }
-        self.poll_contended(value, cx)
+        Poll::Ready(())
     }
 }
 
 impl<T> Yield<'_, T> {
-    /// The slot is taken: another child's value is in flight (or, on misuse, another
-    /// thread is writing). Wait for it to free.
+    /// Polled with a `Context` that is not the generator's: publish our node.
     #[cold]
     #[inline(never)]
-    fn poll_contended(&mut self, value: T, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll_handoff(&mut self, poll_cx: *mut (), cx: &mut Context<'_>) -> Poll<()> {
         let shared = self.shared;
+        if poll_cx.is_null() {
+            if shared.closed.load(Ordering::Relaxed) {
+                misuse_closed();
+            }
+            misuse_outside();
+        }
         loop {
-            let cur = shared.state.load(Ordering::Acquire);
-            match cur & TAG {
-                EMPTY => {
-                    // Freed meanwhile (only across threads): retry the fast path.
-                    self.value = Some(value);
-                    return Pin::new(self).poll(cx);
+            if shared.full.load(Ordering::Acquire)
+                || !shared.pending.load(Ordering::Acquire).is_null()
+            {
+                // One item in flight: wait for it to be taken.
+                if shared.wait_for_free(cx.waker()) {
+                    return Poll::Pending;
                 }
-                FULL => {
-                    {
-                        let guard = shared.lock_waiters();
-                        // SAFETY: we hold `waiters_lock`.
-                        let waiters = unsafe { &mut *guard.shared.waiters.get() };
-                        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
-                            waiters.push(cx.waker().clone());
-                        }
-                        shared.has_waiters.store(true, Ordering::Relaxed);
-                    }
-                    // Re-check: the slot may have been freed meanwhile (only possible
-                    // across threads, i.e. on misuse).
-                    if shared.state.load(Ordering::Acquire) & TAG == FULL {
-                        self.value = Some(value);
-                        return Poll::Pending;
-                    }
-                }
-                CLOSED => misuse_closed(),
-                _ => std::hint::spin_loop(), // BUSY: another thread mid-write (misuse).
+                continue;
+            }
+            // SAFETY: the node is not published: its fields are ours.
+            unsafe { *self.node.waker.get() = Some(cx.waker().clone()) };
+            let node = ptr::from_ref(&self.node).cast_mut();
+            if shared
+                .pending
+                .compare_exchange(ptr::null_mut(), node, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                self.state = PUBLISHED;
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+impl<T> Drop for Yield<'_, T> {
+    fn drop(&mut self) {
+        if self.state == START {
+            // SAFETY: in state `START` the value is initialised and ours.
+            unsafe { self.node.value.get_mut().assume_init_drop() };
+            return;
+        }
+        if self.state != PUBLISHED || self.node.taken.load(Ordering::Acquire) {
+            return;
+        }
+        let node = ptr::from_ref(&self.node).cast_mut();
+        if self
+            .shared
+            .pending
+            .compare_exchange(node, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            // Retracted before the generator saw it: the value is still ours.
+            // SAFETY: published-but-unclaimed means initialised, and now unpublished.
+            unsafe { self.node.value.get_mut().assume_init_drop() };
+        } else {
+            // The generator claimed our node and is reading it (on another thread, or we
+            // would not be here): wait until it is done before the node goes away.
+            while !self.node.taken.load(Ordering::Acquire) {
+                spin_loop();
             }
         }
     }
@@ -430,7 +459,7 @@ impl<T> futures_core::FusedFuture for Yield<'_, T> {
     /// True once the future returned `Ready` (so `select!` can use `co.yield_(v)`
     /// directly).
     fn is_terminated(&self) -> bool {
-        self.done
+        self.state == DONE
     }
 }
 
@@ -444,14 +473,7 @@ struct Handle<T>(Arc<Shared<T>>);
 
 impl<T> Drop for Handle<T> {
     fn drop(&mut self) {
-        // Keep a value a rogue yielder may have left (tag `FULL`) visible to
-        // `Shared::drop`; otherwise mark the slot closed.
-        let _ = self
-            .0
-            .state
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
-                (cur & TAG != FULL).then_some(CLOSED)
-            });
+        self.0.closed.store(true, Ordering::Release);
     }
 }
 
@@ -515,17 +537,20 @@ where
     /// The previous poll of the body panicked: the generator is finished.
     #[inline(always)]
     fn poisoned(state: Pin<&mut State<F, Fut>>, shared: &Shared<T>) {
-        shared.poll_waker.store(ptr::null_mut(), Ordering::Relaxed);
+        shared.poll_cx.store(ptr::null_mut(), Ordering::Relaxed);
         let mut state = state;
         state.set(State::Done);
         // A value a child put in the slot before the panic is dropped with the slot.
     }
 
-    #[inline]
+    // `inline(always)`: the hot loop is `poll_next` → body → `Yield::poll` → `take`; when
+    // LLVM keeps `poll_next` out of line (several instantiations in one crate) the body's
+    // state goes through memory and an item costs about twice as much.
+    #[inline(always)]
     fn poll_step(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Step<T, Fut::Output>> {
         let mut this = self.project();
         let shared: &Shared<T> = &this.handle.0;
-        if !shared.poll_waker.load(Ordering::Relaxed).is_null() {
+        if !shared.poll_cx.load(Ordering::Relaxed).is_null() {
             Self::poisoned(this.state.as_mut(), shared);
         }
         if let StateProj::Init { .. } = this.state.as_mut().project() {
@@ -536,10 +561,10 @@ where
         };
         // Cleared after the poll; if the body panics it stays set (see `poisoned`).
         shared
-            .poll_waker
-            .store(ptr::from_ref(cx.waker()).cast_mut(), Ordering::Relaxed);
+            .poll_cx
+            .store(ptr::from_mut(cx).cast::<()>(), Ordering::Release);
         let res = body.poll(cx);
-        shared.poll_waker.store(ptr::null_mut(), Ordering::Relaxed);
+        shared.poll_cx.store(ptr::null_mut(), Ordering::Release);
         // An item first, even if the body also finished in this poll.
         let item = shared.take();
         match res {
@@ -631,7 +656,7 @@ where
 {
     type Item = T;
 
-    #[inline]
+    #[inline(always)]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         match self.project().core.poll_step(cx) {
             Poll::Pending => Poll::Pending,
@@ -719,7 +744,7 @@ where
 {
     type Item = Result<T, E>;
 
-    #[inline]
+    #[inline(always)]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T, E>>> {
         let this = self.project();
         if let Some(e) = this.error.take() {
