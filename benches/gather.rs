@@ -105,11 +105,17 @@ fn ready_n(c: &mut Criterion) {
             b.iter(|| run(inputs().collect::<FuturesOrdered<_>>().collect::<Vec<_>>()))
         });
         g.bench_with_input(BenchmarkId::new("FuturesUnordered", n), &n, |b, _| {
-            b.iter(|| run(inputs().collect::<FuturesUnordered<_>>().collect::<Vec<_>>()))
+            b.iter(|| {
+                run(inputs()
+                    .collect::<FuturesUnordered<_>>()
+                    .collect::<Vec<_>>())
+            })
         });
-        g.bench_with_input(BenchmarkId::new("futures-concurrency Vec::join", n), &n, |b, _| {
-            b.iter(|| run(inputs().collect::<Vec<_>>().join()))
-        });
+        g.bench_with_input(
+            BenchmarkId::new("futures-concurrency Vec::join", n),
+            &n,
+            |b, _| b.iter(|| run(inputs().collect::<Vec<_>>().join())),
+        );
     }
     g.finish();
 }
@@ -133,7 +139,11 @@ impl Future for Link {
         let c = &self.chain;
         if c.turn.get() == self.pos {
             c.turn.set(self.pos + 1);
-            let next = c.wakers.borrow_mut().get_mut(self.pos + 1).and_then(Option::take);
+            let next = c
+                .wakers
+                .borrow_mut()
+                .get_mut(self.pos + 1)
+                .and_then(Option::take);
             if let Some(w) = next {
                 w.wake();
             }
@@ -158,8 +168,19 @@ fn shuffled(n: usize) -> Vec<usize> {
 }
 
 fn links(order: &[usize]) -> Vec<Link> {
-    let c = Rc::new(Chain { turn: Cell::new(0), wakers: RefCell::new(vec![None; order.len()]) });
-    order.iter().enumerate().map(|(id, &pos)| Link { pos, id, chain: c.clone() }).collect()
+    let c = Rc::new(Chain {
+        turn: Cell::new(0),
+        wakers: RefCell::new(vec![None; order.len()]),
+    });
+    order
+        .iter()
+        .enumerate()
+        .map(|(id, &pos)| Link {
+            pos,
+            id,
+            chain: c.clone(),
+        })
+        .collect()
 }
 
 fn chain_n(c: &mut Criterion) {
@@ -171,27 +192,43 @@ fn chain_n(c: &mut Criterion) {
             b.iter_batched(setup, |l| run(gather_all(l)), BatchSize::SmallInput)
         });
         g.bench_with_input(BenchmarkId::new("join_all", n), &n, |b, _| {
-            b.iter_batched(setup, |l| run(futures::future::join_all(l)), BatchSize::SmallInput)
+            b.iter_batched(
+                setup,
+                |l| run(futures::future::join_all(l)),
+                BatchSize::SmallInput,
+            )
         });
         g.bench_with_input(BenchmarkId::new("FuturesOrdered", n), &n, |b, _| {
             b.iter_batched(
                 setup,
-                |l| run(l.into_iter().collect::<FuturesOrdered<_>>().collect::<Vec<_>>()),
+                |l| {
+                    run(l
+                        .into_iter()
+                        .collect::<FuturesOrdered<_>>()
+                        .collect::<Vec<_>>())
+                },
                 BatchSize::SmallInput,
             )
         });
         g.bench_with_input(BenchmarkId::new("FuturesUnordered", n), &n, |b, _| {
             b.iter_batched(
                 setup,
-                |l| run(l.into_iter().collect::<FuturesUnordered<_>>().collect::<Vec<_>>()),
+                |l| {
+                    run(l
+                        .into_iter()
+                        .collect::<FuturesUnordered<_>>()
+                        .collect::<Vec<_>>())
+                },
                 BatchSize::SmallInput,
             )
         });
         // Quadratic (a full slot scan per wake): ~0.3 s per join at 10,000, skipped there.
         if n <= 1000 {
-            g.bench_with_input(BenchmarkId::new("futures-concurrency Vec::join", n), &n, |b, _| {
-                b.iter_batched(setup, |l| run(l.join()), BatchSize::SmallInput)
-            });
+            g.bench_with_input(
+                BenchmarkId::new("futures-concurrency Vec::join", n),
+                &n,
+                |b, _| b.iter_batched(setup, |l| run(l.join()), BatchSize::SmallInput),
+            );
         }
     }
     g.finish();

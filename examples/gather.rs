@@ -38,7 +38,10 @@ async fn main() {
     let start = Instant::now();
     let (a, b, c) = gather!(job("A", 1.0), job("B", 0.5), job("C", 1.5)).await;
     println!("{a}\n{b}\n{c}");
-    println!("elapsed: {:.2} s (sequential would be 3.00 s)", start.elapsed().as_secs_f64());
+    println!(
+        "elapsed: {:.2} s (sequential would be 3.00 s)",
+        start.elapsed().as_secs_f64()
+    );
 
     // A number of jobs known only at run time: gather_all, results in input order.
     let start = Instant::now();

@@ -176,7 +176,9 @@ pub use asyncio_macros::async_test;
 /// [`gather_all`], which polls only the children that were woken.
 ///
 /// The expansion contains no `unsafe`, so it works in crates with
-/// `#![forbid(unsafe_code)]`. Works on any executor.
+/// `#![forbid(unsafe_code)]`. Works on any executor. An argument that is not a future
+/// is reported as "`T` is not a future" at that argument (rustc repeats the error at
+/// the macro call when the bad argument is not the first one).
 ///
 /// # Examples
 ///

@@ -92,7 +92,10 @@ fn own_label_and_enclosing_labels() {
                     break 'outer;
                 }
             });
-            assert_eq!(round, 0, "the outer loop must be left from inside async_for!");
+            assert_eq!(
+                round, 0,
+                "the outer loop must be left from inside async_for!"
+            );
         }
         // And `break 'label value` out of an enclosing `loop`.
         #[allow(clippy::never_loop)] // it does "loop": the break comes from inside.

@@ -40,7 +40,10 @@ impl<F> Drop for Tracked<F> {
 }
 
 fn tracked<F: Future>(drops: &Arc<AtomicUsize>, f: F) -> Tracked<F> {
-    Tracked { inner: Box::pin(f), drops: drops.clone() }
+    Tracked {
+        inner: Box::pin(f),
+        drops: drops.clone(),
+    }
 }
 
 fn counter() -> Arc<AtomicUsize> {
@@ -109,7 +112,11 @@ impl Future for Link {
         c.polls.set(c.polls.get() + 1);
         if c.turn.get() == self.pos {
             c.turn.set(self.pos + 1);
-            let next = c.wakers.borrow_mut().get_mut(self.pos + 1).and_then(Option::take);
+            let next = c
+                .wakers
+                .borrow_mut()
+                .get_mut(self.pos + 1)
+                .and_then(Option::take);
             if let Some(w) = next {
                 w.wake();
             }
@@ -140,7 +147,15 @@ fn chain(n: usize) -> (Rc<Chain>, Vec<Link>) {
         polls: Cell::new(0),
     });
     let order = shuffled(n, 0x9E37_79B9_7F4A_7C15);
-    let links = order.iter().enumerate().map(|(id, &pos)| Link { pos, id, chain: c.clone() }).collect();
+    let links = order
+        .iter()
+        .enumerate()
+        .map(|(id, &pos)| Link {
+            pos,
+            id,
+            chain: c.clone(),
+        })
+        .collect();
     (c, links)
 }
 
@@ -158,7 +173,9 @@ fn gather_macro_outputs_in_argument_order_block_on() {
     tx_b.send(2).unwrap();
     assert!(poll_once(g.as_mut(), &w).is_pending());
     tx_a.send("a").unwrap();
-    let Poll::Ready((a, b, c)) = poll_once(g.as_mut(), &w) else { panic!("not ready") };
+    let Poll::Ready((a, b, c)) = poll_once(g.as_mut(), &w) else {
+        panic!("not ready")
+    };
     assert_eq!((a.unwrap(), b.unwrap(), c.unwrap()), ("a", 2, 'c'));
 }
 
@@ -216,7 +233,11 @@ fn gather_macro_is_lazy() {
 #[test]
 fn gather_macro_drops_each_child_once_on_completion() {
     let d = counter();
-    block_on(gather!(tracked(&d, async { 1 }), tracked(&d, async { 2 }), tracked(&d, ready(3))));
+    block_on(gather!(
+        tracked(&d, async { 1 }),
+        tracked(&d, async { 2 }),
+        tracked(&d, ready(3))
+    ));
     assert_eq!(d.load(SeqCst), 3);
 }
 
@@ -225,10 +246,18 @@ fn gather_macro_drop_mid_flight_drops_every_child_once() {
     let d = counter();
     let (_tx, rx) = oneshot::channel::<()>();
     {
-        let mut g = Box::pin(gather!(tracked(&d, rx), tracked(&d, async { 1 }), tracked(&d, pending::<()>())));
+        let mut g = Box::pin(gather!(
+            tracked(&d, rx),
+            tracked(&d, async { 1 }),
+            tracked(&d, pending::<()>())
+        ));
         let (_, w) = counting_waker();
         assert!(poll_once(g.as_mut(), &w).is_pending());
-        assert_eq!(d.load(SeqCst), 1, "a finished child is dropped when it finishes");
+        assert_eq!(
+            d.load(SeqCst),
+            1,
+            "a finished child is dropped when it finishes"
+        );
     }
     assert_eq!(d.load(SeqCst), 3);
 }
@@ -257,13 +286,20 @@ fn gather_macro_panic_drops_siblings_then_resumes_with_payload() {
     }))
     .unwrap_err();
     assert_eq!(*err.downcast_ref::<u32>().unwrap(), 41);
-    assert_eq!(seen_at_panic.load(SeqCst), 3, "all children dropped before the panic left poll");
+    assert_eq!(
+        seen_at_panic.load(SeqCst),
+        3,
+        "all children dropped before the panic left poll"
+    );
 }
 
 #[test]
 fn gather_macro_rotates_its_start_index() {
     let log = Rc::new(RefCell::new(Vec::new()));
-    let rec = |id| Recorder { id, log: log.clone() };
+    let rec = |id| Recorder {
+        id,
+        log: log.clone(),
+    };
     let mut g = pin!(gather!(rec(0), rec(1), rec(2)));
     let (_, w) = counting_waker();
     for _ in 0..3 {
@@ -332,7 +368,11 @@ fn race_macro_first_to_finish_wins_and_losers_are_dropped() {
     assert!(poll_once(g.as_mut(), &w).is_pending());
     tx.send(9).unwrap();
     assert_eq!(poll_once(g.as_mut(), &w), Poll::Ready(9));
-    assert_eq!(d.load(SeqCst), 3, "winner and losers dropped when the race ends");
+    assert_eq!(
+        d.load(SeqCst),
+        3,
+        "winner and losers dropped when the race ends"
+    );
 }
 
 #[test]
@@ -373,7 +413,9 @@ fn gather_all_outputs_in_input_order_block_on() {
     for (i, tx) in txs.into_iter().enumerate().rev() {
         tx.send(i).unwrap();
     }
-    let Poll::Ready(out) = poll_once(g.as_mut(), &w) else { panic!("not ready") };
+    let Poll::Ready(out) = poll_once(g.as_mut(), &w) else {
+        panic!("not ready")
+    };
     let out: Vec<usize> = out.into_iter().map(Result::unwrap).collect();
     assert_eq!(out, (0..50).collect::<Vec<_>>());
 }
@@ -406,7 +448,10 @@ async fn gather_all_wakes_from_other_threads() {
     });
     let out = gather_all(rxs).await;
     senders.join().unwrap();
-    assert_eq!(out.into_iter().map(Result::unwrap).collect::<Vec<_>>(), (0..64).collect::<Vec<_>>());
+    assert_eq!(
+        out.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+        (0..64).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -430,7 +475,11 @@ fn gather_all_drops_finished_children_at_once_and_the_rest_on_drop() {
     let mut g = Box::pin(gather_all(children));
     let (_, w) = counting_waker();
     assert!(poll_once(g.as_mut(), &w).is_pending());
-    assert_eq!(d.load(SeqCst), 1, "a finished child is dropped when it finishes");
+    assert_eq!(
+        d.load(SeqCst),
+        1,
+        "a finished child is dropped when it finishes"
+    );
     tx.send(()).unwrap();
     assert!(poll_once(g.as_mut(), &w).is_pending());
     assert_eq!(d.load(SeqCst), 2);
@@ -454,7 +503,11 @@ fn gather_all_panic_drops_siblings_then_resumes_with_payload() {
     let (_, w) = counting_waker();
     let err = catch_unwind(AssertUnwindSafe(|| poll_once(g.as_mut(), &w))).unwrap_err();
     assert_eq!(*err.downcast_ref::<&str>().unwrap(), "child six");
-    assert_eq!(d.load(SeqCst), 10, "every child dropped by the time the panic left poll");
+    assert_eq!(
+        d.load(SeqCst),
+        10,
+        "every child dropped by the time the panic left poll"
+    );
     drop(g);
     assert_eq!(d.load(SeqCst), 10, "and none twice");
 }
@@ -475,7 +528,10 @@ fn gather_all_panic_reaches_block_on_caller() {
 #[test]
 fn gather_all_first_poll_polls_every_child_in_input_order() {
     let log = Rc::new(RefCell::new(Vec::new()));
-    let mut g = pin!(gather_all((0..100).map(|id| Recorder { id, log: log.clone() })));
+    let mut g = pin!(gather_all((0..100).map(|id| Recorder {
+        id,
+        log: log.clone()
+    })));
     let (_, w) = counting_waker();
     assert!(poll_once(g.as_mut(), &w).is_pending());
     assert_eq!(*log.borrow(), (0..100).collect::<Vec<_>>());
@@ -501,7 +557,11 @@ fn gather_all_polls_only_woken_children_in_wake_order() {
             Poll::Pending
         }
     }
-    let mut g = pin!(gather_all((0..10).map(|id| W { id, log: log.clone(), wakers: wakers.clone() })));
+    let mut g = pin!(gather_all((0..10).map(|id| W {
+        id,
+        log: log.clone(),
+        wakers: wakers.clone()
+    })));
     let (parent, w) = counting_waker();
     assert!(poll_once(g.as_mut(), &w).is_pending());
     log.borrow_mut().clear();
@@ -510,7 +570,11 @@ fn gather_all_polls_only_woken_children_in_wake_order() {
     w7.wake_by_ref();
     w2.wake_by_ref();
     w7.wake_by_ref(); // duplicate: polled once
-    assert_eq!(parent.0.load(SeqCst), 1, "the parent is woken once per batch");
+    assert_eq!(
+        parent.0.load(SeqCst),
+        1,
+        "the parent is woken once per batch"
+    );
     assert!(poll_once(g.as_mut(), &w).is_pending());
     assert_eq!(*log.borrow(), [7, 2]);
 }
@@ -531,14 +595,24 @@ fn gather_all_one_poll_does_bounded_work() {
     let (parent, w) = counting_waker();
     for round in 1..=3 {
         assert!(poll_once(g.as_mut(), &w).is_pending());
-        assert!(polls.get() <= 2000 * round, "poll {round}: {} child polls", polls.get());
-        assert!(parent.0.load(SeqCst) >= round, "the gather re-schedules itself");
+        assert!(
+            polls.get() <= 2000 * round,
+            "poll {round}: {} child polls",
+            polls.get()
+        );
+        assert!(
+            parent.0.load(SeqCst) >= round,
+            "the gather re-schedules itself"
+        );
     }
 }
 
 #[test]
 fn gather_all_does_not_starve_a_sibling_timer() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
     let spins = Arc::new(AtomicUsize::new(0));
     rt.block_on(async {
         let s = spins.clone();
@@ -607,29 +681,35 @@ async fn gather_all_limit_tokio_timing() {
     .limit(5)
     .await;
     assert_eq!(out, (0..10).collect::<Vec<_>>());
-    assert_eq!(start.elapsed(), Duration::from_millis(20), "two waves of five");
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_millis(20),
+        "two waves of five"
+    );
 }
 
 #[test]
 #[should_panic(expected = "the limit must be >= 1")]
 fn gather_all_limit_zero_panics() {
-    let _ = gather_all([ready(1)]).limit(0);
+    drop(gather_all([ready(1)]).limit(0));
 }
 
 #[test]
 #[should_panic(expected = "the limit must be >= 1")]
 fn try_gather_all_limit_zero_panics() {
-    let _ = try_gather_all([ready(Ok::<u8, ()>(1))]).limit(0);
+    drop(try_gather_all([ready(Ok::<u8, ()>(1))]).limit(0));
 }
 
 // ---------- try_gather_all ----------
+
+type BoxedTry = Pin<Box<dyn Future<Output = Result<u8, String>>>>;
 
 #[test]
 fn try_gather_all_short_circuits_above_30_children() {
     let d = counter();
     let polls = Rc::new(Cell::new(0));
-    let children: Vec<Pin<Box<dyn Future<Output = Result<u8, String>>>>> = (0..100)
-        .map(|i| -> Pin<Box<dyn Future<Output = Result<u8, String>>>> {
+    let children: Vec<BoxedTry> = (0..100)
+        .map(|i| -> BoxedTry {
             let polls = polls.clone();
             Box::pin(tracked(&d, async move {
                 polls.set(polls.get() + 1);
@@ -643,14 +723,23 @@ fn try_gather_all_short_circuits_above_30_children() {
         .collect();
     let mut g = pin!(try_gather_all(children));
     let (_, w) = counting_waker();
-    assert_eq!(poll_once(g.as_mut(), &w), Poll::Ready(Err("child 50".to_string())));
+    assert_eq!(
+        poll_once(g.as_mut(), &w),
+        Poll::Ready(Err("child 50".to_string()))
+    );
     assert_eq!(polls.get(), 51, "input order, stopping at the first Err");
-    assert_eq!(d.load(SeqCst), 100, "every child dropped when the Err arrived");
+    assert_eq!(
+        d.load(SeqCst),
+        100,
+        "every child dropped when the Err arrived"
+    );
 }
 
 #[test]
 fn try_gather_all_ok_in_order() {
-    let r = block_on(try_gather_all((0..40).map(|i| async move { Ok::<_, ()>(i) })));
+    let r = block_on(try_gather_all(
+        (0..40).map(|i| async move { Ok::<_, ()>(i) }),
+    ));
     assert_eq!(r, Ok((0..40).collect::<Vec<_>>()));
     let r = block_on(try_gather_all((0..40).map(|i| async move { Ok::<_, ()>(i) })).limit(3));
     assert_eq!(r, Ok((0..40).collect::<Vec<_>>()));
@@ -753,7 +842,7 @@ fn race_all_is_not_biased() {
 #[test]
 #[should_panic(expected = "race_all needs at least one future")]
 fn race_all_empty_panics() {
-    let _ = race_all(Vec::<std::future::Ready<u8>>::new());
+    drop(race_all(Vec::<std::future::Ready<u8>>::new()));
 }
 
 #[tokio::test(start_paused = true)]

@@ -6,4 +6,4 @@ pub use std;
 // --- generator / async_for ---
 pub use crate::iter::{next as async_iter_next, into_stream};
 // --- gather ---
-pub use crate::gather::fixed::{Cons, Gather, Nil, Race, TryGather, into_future};
+pub use crate::gather::fixed::{Arg, Cons, Gather, IntoChild, Nil, NotAFutureFallback, Race, TryGather};

@@ -215,6 +215,9 @@ impl Builder {
             }
         };
         b.enable_all();
+        // tokio's builder has no thread hooks under `--cfg loom` (the loom tests do not
+        // start a loop).
+        #[cfg(not(loom))]
         b.on_thread_start(move || {
             POOL_THREAD.with(|c| c.set(true));
             DEBUG.with(|c| c.set(debug));

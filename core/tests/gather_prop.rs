@@ -173,7 +173,10 @@ fn run(mode: Mode, steps: &[usize], fail_at: Option<usize>, limit: Option<usize>
                 None => g,
             })))
         }
-        Mode::AsCompleted => Box::new(S { stream: Box::pin(as_completed(children)), got: Vec::new() }),
+        Mode::AsCompleted => Box::new(S {
+            stream: Box::pin(as_completed(children)),
+            got: Vec::new(),
+        }),
         Mode::Race => Box::new(R(Box::pin(race_all(children)))),
     };
     let flag = Arc::new(Flag(AtomicBool::new(true)));
@@ -184,7 +187,9 @@ fn run(mode: Mode, steps: &[usize], fail_at: Option<usize>, limit: Option<usize>
     let wake = |world: &Rc<RefCell<World>>, i: usize, dup: u8| -> bool {
         let w = {
             let mut wd = world.borrow_mut();
-            let Some(w) = wd.wakers[i].take() else { return false };
+            let Some(w) = wd.wakers[i].take() else {
+                return false;
+            };
             wd.woken[i] = true;
             w
         };
@@ -201,7 +206,10 @@ fn run(mode: Mode, steps: &[usize], fail_at: Option<usize>, limit: Option<usize>
         let before = world.borrow().polls;
         *result = join.poll_join(&mut cx);
         let did = world.borrow().polls - before;
-        assert!(did <= 2 * n.max(1), "one poll polled {did} children (n = {n})");
+        assert!(
+            did <= 2 * n.max(1),
+            "one poll polled {did} children (n = {n})"
+        );
     };
 
     let mut cancelled = false;
@@ -229,23 +237,34 @@ fn run(mode: Mode, steps: &[usize], fail_at: Option<usize>, limit: Option<usize>
                 any |= wake(&world, i, 0);
             }
             if any {
-                assert!(flag.0.load(SeqCst), "a child was woken but the join's waker was not");
+                assert!(
+                    flag.0.load(SeqCst),
+                    "a child was woken but the join's waker was not"
+                );
             }
             poll(&mut join, &mut result);
         }
         let out = result.take().unwrap();
         match mode {
             Mode::Gather => {
-                assert_eq!(out, (0..n).map(|i| if fail_at == Some(i) { Err(i) } else { Ok(i) }).collect::<Vec<_>>());
+                assert_eq!(
+                    out,
+                    (0..n)
+                        .map(|i| if fail_at == Some(i) { Err(i) } else { Ok(i) })
+                        .collect::<Vec<_>>()
+                );
             }
             Mode::TryGather => match fail_at {
                 Some(f) if f < n => assert_eq!(out, vec![Err(f)]),
                 _ => assert_eq!(out, (0..n).map(Ok).collect::<Vec<_>>()),
             },
             Mode::AsCompleted => {
-                let mut ids: Vec<usize> = out.iter().map(|r| match r {
-                    Ok(i) | Err(i) => *i,
-                }).collect();
+                let mut ids: Vec<usize> = out
+                    .iter()
+                    .map(|r| match r {
+                        Ok(i) | Err(i) => *i,
+                    })
+                    .collect();
                 ids.sort();
                 assert_eq!(ids, (0..n).collect::<Vec<_>>());
             }
@@ -266,7 +285,12 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn mode() -> impl Strategy<Value = Mode> {
-    prop_oneof![Just(Mode::Gather), Just(Mode::TryGather), Just(Mode::AsCompleted), Just(Mode::Race)]
+    prop_oneof![
+        Just(Mode::Gather),
+        Just(Mode::TryGather),
+        Just(Mode::AsCompleted),
+        Just(Mode::Race)
+    ]
 }
 
 proptest! {
@@ -287,10 +311,23 @@ proptest! {
 
 #[test]
 fn gather_small_deterministic_runs() {
-    let ops = [Op::Poll, Op::Wake(1, 2), Op::Wake(0, 0), Op::Poll, Op::Wake(2, 1), Op::Poll];
+    let ops = [
+        Op::Poll,
+        Op::Wake(1, 2),
+        Op::Wake(0, 0),
+        Op::Poll,
+        Op::Wake(2, 1),
+        Op::Poll,
+    ];
     for mode in [Mode::Gather, Mode::TryGather, Mode::AsCompleted, Mode::Race] {
         run(mode, &[2, 0, 1, 3], None, None, &ops);
         run(mode, &[2, 0, 1, 3], Some(2), Some(2), &ops);
-        run(mode, &[1, 1, 1], None, Some(1), &[Op::Poll, Op::Wake(0, 1), Op::Cancel]);
+        run(
+            mode,
+            &[1, 1, 1],
+            None,
+            Some(1),
+            &[Op::Poll, Op::Wake(0, 1), Op::Cancel],
+        );
     }
 }

@@ -373,7 +373,7 @@ fn yielder_used_from_another_thread_is_race_free() {
     let co = rx.recv().unwrap();
     let finished = Arc::new(AtomicBool::new(false));
     let fin = finished.clone();
-    let attempts = if cfg!(miri) { 8 } else { 200 };
+    let attempts = if cfg!(miri) { 8 } else { 50 };
     let rogue = std::thread::spawn(move || {
         let mut delivered = 0;
         for i in 0..attempts {

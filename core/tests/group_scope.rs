@@ -495,8 +495,11 @@ fn random_mix_drops_every_child_exactly_once() {
     for _ in 0..rounds {
         let n = 12;
         let drops: Vec<Cell<u32>> = (0..n).map(|_| Cell::new(0)).collect();
-        let kinds: Vec<u64> = (0..n).map(|_| next(10)).collect();
+        let mut kinds: Vec<u64> = (0..n).map(|_| next(10)).collect();
         let supervisor = next(2) == 0;
+        if !supervisor {
+            kinds[6] = 5; // a failure, so parked children are cancelled and the scope ends
+        }
         let drop_midway = next(3) == 0;
         let body = |s| mix_body(s, &kinds, &drops, supervisor, drop_midway);
         let res = catch_unwind(AssertUnwindSafe(|| {

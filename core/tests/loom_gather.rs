@@ -37,9 +37,9 @@ mod sync {
 #[path = "../src/gather/ready.rs"]
 mod ready;
 
-use ready::ReadyQueue;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
+use ready::ReadyQueue;
 use std::task::{Wake, Waker};
 
 struct Count(AtomicUsize);
@@ -78,7 +78,10 @@ fn loom_gather_remote_wakes_are_never_lost() {
         t1.join().unwrap();
         // Whatever was not popped must have woken the parent, and is popped next time.
         if seen.len() < 2 {
-            assert!(woke_parent || count.0.load(SeqCst) > 0, "lost wake-up: popped {seen:?}");
+            assert!(
+                woke_parent || count.0.load(SeqCst) > 0,
+                "lost wake-up: popped {seen:?}"
+            );
         }
         q.begin(&p);
         while let Some(i) = q.pop() {
@@ -126,7 +129,11 @@ fn loom_gather_wake_during_poll() {
         let popped = q.pop();
         t.join().unwrap();
         if popped.is_none() {
-            assert_eq!(count.0.load(SeqCst), 1, "wake after the poll ended must wake the parent");
+            assert_eq!(
+                count.0.load(SeqCst),
+                1,
+                "wake after the poll ended must wake the parent"
+            );
             q.begin(&p);
             assert_eq!(q.pop(), Some(0));
         }

@@ -45,7 +45,10 @@ fn late_spawn_vs_finish() {
         });
         let finished = s.try_finish();
         if finished {
-            assert!(!running.load(SeqCst), "the group finished while a child ran");
+            assert!(
+                !running.load(SeqCst),
+                "the group finished while a child ran"
+            );
         }
         let accepted = t.join().unwrap();
         if finished {

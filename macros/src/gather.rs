@@ -3,8 +3,10 @@
 //!
 //! The expansion contains no `unsafe` (pinning happens in asyncio-core), so the macros
 //! work in crates with `#![forbid(unsafe_code)]`. Each argument goes through
-//! `__private::into_future(arg)` spanned at the argument, so a non-future argument
-//! gives one E0277 "`X` is not a future" pointing at it.
+//! `(&mut __private::Arg(Some(arg))).__asyncio_into_child()` spanned at the argument:
+//! method resolution converts an `IntoFuture` argument, and sends anything else to a
+//! fallback that reports one E0277 "`X` is not a future" at the argument and yields a
+//! placeholder future, so no follow-on errors appear.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
@@ -57,7 +59,10 @@ fn parse(input: TokenStream, kind: Kind) -> syn::Result<Call> {
                 format!("`{name}!` needs at least one future to await, e.g. `{example}`"),
             ));
         }
-        Ok(Call { krate, args: args.into_iter().collect() })
+        Ok(Call {
+            krate,
+            args: args.into_iter().collect(),
+        })
     };
     parser.parse2(input)
 }
@@ -68,9 +73,13 @@ fn expand(call: Call, kind: Kind) -> TokenStream {
     // The cons-list, built from the last argument outwards.
     let mut list = quote!(#private::Nil);
     for arg in call.args.iter().rev() {
-        // Spanned at the argument, so that every "not a future" obligation this
-        // argument causes is reported at the same span and rustc merges them into one.
-        list = quote_spanned!(arg.span()=> #private::Cons::new(#private::into_future(#arg), #list));
+        // Spanned at the argument, so a non-future argument is reported there, once.
+        let fut = quote_spanned!(arg.span()=> {
+            #[allow(unused_imports)]
+            use #private::{IntoChild as _, NotAFutureFallback as _};
+            (&mut #private::Arg(::core::option::Option::Some(#arg))).__asyncio_into_child()
+        });
+        list = quote!(#private::Cons::new(#fut, #list));
     }
     let names: Vec<_> = (0..call.args.len())
         .map(|i| format_ident!("__out{}", i, span = Span::mixed_site()))

@@ -36,7 +36,9 @@ where
     I: IntoIterator,
     I::Item: IntoFuture,
 {
-    GatherAll { driver: Driver::new(iter.into_iter().map(IntoFuture::into_future)) }
+    GatherAll {
+        driver: Driver::new(iter.into_iter().map(IntoFuture::into_future)),
+    }
 }
 
 /// The future returned by [`gather_all`].
@@ -123,7 +125,9 @@ where
     I: IntoIterator,
     I::Item: IntoFuture<Output = Result<T, E>>,
 {
-    TryGatherAll { driver: Driver::new(iter.into_iter().map(IntoFuture::into_future)) }
+    TryGatherAll {
+        driver: Driver::new(iter.into_iter().map(IntoFuture::into_future)),
+    }
 }
 
 /// The future returned by [`try_gather_all`].

@@ -38,7 +38,9 @@ where
     I: IntoIterator,
     I::Item: IntoFuture,
 {
-    AsCompleted { driver: Driver::new(iter.into_iter().map(IntoFuture::into_future)) }
+    AsCompleted {
+        driver: Driver::new(iter.into_iter().map(IntoFuture::into_future)),
+    }
 }
 
 /// The stream returned by [`as_completed`].
@@ -68,6 +70,8 @@ impl<F: Future> FusedStream for AsCompleted<F> {
 
 impl<F: Future> fmt::Debug for AsCompleted<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsCompleted").field("remaining", &self.driver.remaining()).finish()
+        f.debug_struct("AsCompleted")
+            .field("remaining", &self.driver.remaining())
+            .finish()
     }
 }

@@ -57,8 +57,14 @@ impl<F: Future, O> Driver<F, O> {
     }
 
     pub(crate) fn set_limit(&mut self, limit: usize) {
-        assert!(limit >= 1, "the limit must be >= 1 (got 0): at least one child must run");
-        assert!(self.started == 0, "`limit` must be set before the first poll");
+        assert!(
+            limit >= 1,
+            "the limit must be >= 1 (got 0): at least one child must run"
+        );
+        assert!(
+            self.started == 0,
+            "`limit` must be set before the first poll"
+        );
         self.limit = limit;
     }
 
@@ -177,7 +183,9 @@ impl<F: Future, O> Driver<F, O> {
         let SlotProj::Pending { fut } = slot.as_mut().project() else {
             return None; // a stale wake of a finished child
         };
-        let poll = self.queue.with_waker(i, |w| fut.poll(&mut Context::from_waker(w)));
+        let poll = self
+            .queue
+            .with_waker(i, |w| fut.poll(&mut Context::from_waker(w)));
         let Poll::Ready(out) = poll else { return None };
         slot.set(Slot::Gone);
         self.in_flight -= 1;
@@ -216,7 +224,8 @@ mod tests {
     #[test]
     #[should_panic(expected = "the limit must be >= 1")]
     fn gather_driver_limit_zero_panics() {
-        let mut d: Driver<core::future::Ready<u8>, u8> = Driver::new([core::future::ready(1)].into_iter());
+        let mut d: Driver<core::future::Ready<u8>, u8> =
+            Driver::new([core::future::ready(1)].into_iter());
         d.set_limit(0);
     }
 

@@ -59,12 +59,75 @@ impl<F, O> Slot<F, O> {
     }
 }
 
-/// Converts a macro argument with `IntoFuture`. A separate function so that a
-/// non-future argument gets exactly one "is not a future" error at its own span.
+/// A macro argument on its way to becoming a child future.
+///
+/// The macros call `(&mut Arg(Some(arg))).__asyncio_into_child()`. Method resolution
+/// picks [`IntoChild`] when the argument is `IntoFuture` (the impl on `Arg<T>` is found
+/// before the one on `&mut Arg<T>`), and [`NotAFutureFallback`] otherwise, whose `T:
+/// IsFuture` bound reports one "`T` is not a future" error at the argument and returns
+/// a placeholder future, so no follow-on error appears.
 #[doc(hidden)]
-#[inline(always)]
-pub fn into_future<F: IntoFuture>(f: F) -> F::IntoFuture {
-    f.into_future()
+pub struct Arg<T>(pub Option<T>);
+
+/// The path taken by arguments that are `IntoFuture`.
+#[doc(hidden)]
+pub trait IntoChild {
+    /// The future.
+    type Fut: Future;
+    /// Converts the argument.
+    fn __asyncio_into_child(&mut self) -> Self::Fut;
+}
+
+impl<T: IntoFuture> IntoChild for Arg<T> {
+    type Fut = T::IntoFuture;
+    #[inline(always)]
+    fn __asyncio_into_child(&mut self) -> T::IntoFuture {
+        match self.0.take() {
+            Some(t) => t.into_future(),
+            None => unreachable!(),
+        }
+    }
+}
+
+/// Never implemented for a type that is not a future: its only job is the message.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a future",
+    label = "not a future",
+    note = "`gather!`, `try_gather!` and `race!` take futures or `IntoFuture` values; did you forget to call an `async fn`, or to wrap a value in `async {{ .. }}`?"
+)]
+pub trait IsFuture {}
+
+impl<F: IntoFuture> IsFuture for F {}
+
+/// The path taken by arguments that are not `IntoFuture`: reports the error.
+#[doc(hidden)]
+pub trait NotAFutureFallback<T> {
+    /// Reports "`T` is not a future" and returns a placeholder.
+    fn __asyncio_into_child<O>(&mut self) -> NotAFuture<O>
+    where
+        T: IsFuture;
+}
+
+impl<T> NotAFutureFallback<T> for &mut Arg<T> {
+    fn __asyncio_into_child<O>(&mut self) -> NotAFuture<O>
+    where
+        T: IsFuture,
+    {
+        NotAFuture(PhantomData)
+    }
+}
+
+/// Placeholder child for an argument that is not a future (only exists in code that
+/// fails to compile).
+#[doc(hidden)]
+pub struct NotAFuture<O>(PhantomData<fn() -> O>);
+
+impl<O> Future for NotAFuture<O> {
+    type Output = O;
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<O> {
+        Poll::Pending
+    }
 }
 
 /// The end of a cons-list of children.
@@ -87,7 +150,10 @@ impl<H, T, O> Cons<H, T, O> {
     /// Prepends `head` to `tail`.
     #[inline(always)]
     pub fn new(head: H, tail: T) -> Self {
-        Cons { head: Slot::new(head), tail }
+        Cons {
+            head: Slot::new(head),
+            tail,
+        }
     }
 }
 
@@ -123,7 +189,13 @@ pub trait JoinList: List {
     type Output;
     /// Polls the unfinished children whose index `i` (this node is `idx`) lies in
     /// `lo..hi`; returns whether every child in that range is finished.
-    fn poll_range(self: Pin<&mut Self>, cx: &mut Context<'_>, idx: usize, lo: usize, hi: usize) -> bool;
+    fn poll_range(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        idx: usize,
+        lo: usize,
+        hi: usize,
+    ) -> bool;
     /// Takes every output. Only called once all children are finished.
     fn take(self: Pin<&mut Self>) -> Self::Output;
 }
@@ -141,7 +213,13 @@ impl JoinList for Nil {
 impl<H: Future, T: JoinList> JoinList for Cons<H, T, H::Output> {
     type Output = (H::Output, T::Output);
     #[inline(always)]
-    fn poll_range(self: Pin<&mut Self>, cx: &mut Context<'_>, idx: usize, lo: usize, hi: usize) -> bool {
+    fn poll_range(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        idx: usize,
+        lo: usize,
+        hi: usize,
+    ) -> bool {
         let mut this = self.project();
         let mut done = true;
         if idx >= lo && idx < hi {
@@ -182,7 +260,13 @@ pub trait TryJoinList<E>: List {
 impl<E> TryJoinList<E> for Nil {
     type Output = ();
     #[inline(always)]
-    fn poll_range(self: Pin<&mut Self>, _: &mut Context<'_>, _: usize, _: usize, _: usize) -> Result<bool, E> {
+    fn poll_range(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        _: usize,
+        _: usize,
+        _: usize,
+    ) -> Result<bool, E> {
         Ok(true)
     }
     #[inline(always)]
@@ -227,12 +311,24 @@ where
 #[doc(hidden)]
 pub trait RaceList<O>: List {
     /// Polls the children in `lo..hi`; returns the first output.
-    fn poll_range(self: Pin<&mut Self>, cx: &mut Context<'_>, idx: usize, lo: usize, hi: usize) -> Option<O>;
+    fn poll_range(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        idx: usize,
+        lo: usize,
+        hi: usize,
+    ) -> Option<O>;
 }
 
 impl<O> RaceList<O> for Nil {
     #[inline(always)]
-    fn poll_range(self: Pin<&mut Self>, _: &mut Context<'_>, _: usize, _: usize, _: usize) -> Option<O> {
+    fn poll_range(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        _: usize,
+        _: usize,
+        _: usize,
+    ) -> Option<O> {
         None
     }
 }
@@ -243,7 +339,13 @@ where
     T: RaceList<O>,
 {
     #[inline(always)]
-    fn poll_range(self: Pin<&mut Self>, cx: &mut Context<'_>, idx: usize, lo: usize, hi: usize) -> Option<O> {
+    fn poll_range(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        idx: usize,
+        lo: usize,
+        hi: usize,
+    ) -> Option<O> {
         let this = self.project();
         if idx >= lo && idx < hi {
             if let SlotProj::Pending { fut } = this.head.project() {
@@ -329,7 +431,12 @@ impl<L: JoinList, M: Fn(L::Output) -> T, T> Gather<L, M> {
     /// Wraps a list of children; `map` flattens the nested output tuple.
     #[inline(always)]
     pub fn new(list: L, map: M) -> Self {
-        Gather { list, map, start: 0, finished: false }
+        Gather {
+            list,
+            map,
+            start: 0,
+            finished: false,
+        }
     }
 }
 
@@ -365,7 +472,13 @@ where
     /// Wraps a list of `Result` children; `map` flattens the nested output tuple.
     #[inline(always)]
     pub fn new(list: L, map: M) -> Self {
-        TryGather { list, map, start: 0, finished: false, error: PhantomData }
+        TryGather {
+            list,
+            map,
+            start: 0,
+            finished: false,
+            error: PhantomData,
+        }
     }
 }
 
@@ -384,6 +497,7 @@ where
         *this.start = if start + 1 >= L::LEN { 0 } else { start + 1 };
         let mut guard = DropOnUnwind(Some(this.list));
         let res = match guard.list().poll_range(cx, 0, start, L::LEN) {
+            Ok(a) if start == 0 => Ok(a),
             Ok(a) => guard.list().poll_range(cx, 0, 0, start).map(|b| a & b),
             Err(e) => Err(e),
         };
@@ -409,7 +523,12 @@ impl<L: RaceList<O>, O> Race<L, O> {
     /// ready at once.
     #[inline(always)]
     pub fn new(list: L) -> Self {
-        Race { list, start: super::next_start(L::LEN), finished: false, output: PhantomData }
+        Race {
+            list,
+            start: super::next_start(L::LEN),
+            finished: false,
+            output: PhantomData,
+        }
     }
 }
 
@@ -425,6 +544,7 @@ impl<L: RaceList<O>, O> Future for Race<L, O> {
         let mut guard = DropOnUnwind(Some(this.list));
         let res = match guard.list().poll_range(cx, 0, start, L::LEN) {
             Some(out) => Some(out),
+            None if start == 0 => None,
             None => guard.list().poll_range(cx, 0, 0, start),
         };
         let list = guard.disarm();

@@ -28,11 +28,6 @@
 //!
 //! # Scheduling
 //!
-//! The fixed-arity macros keep their children inline (no allocation) and poll every
-//! unfinished child on each wake, starting one child later each time (see
-//! [`fixed`](self#scheduling) below); the functions over iterators give every child its
-//! own waker and poll only the children that were woken.
-//!
 //! `gather!`/`try_gather!`/`race!` — no heap allocation; on each poll every unfinished
 //! child is polled, starting one position later than the previous poll (as
 //! `tokio::join!` does), so no child is starved by its elder siblings. Per-child wakers

@@ -38,7 +38,10 @@ where
     I::Item: IntoFuture,
 {
     let mut driver = Driver::new(iter.into_iter().map(IntoFuture::into_future));
-    assert!(driver.len() > 0, "race_all needs at least one future: there is no winner of an empty race");
+    assert!(
+        driver.len() > 0,
+        "race_all needs at least one future: there is no winner of an empty race"
+    );
     driver.set_rotate(super::next_start(driver.len()));
     RaceAll { driver }
 }
@@ -67,6 +70,8 @@ impl<F: Future> Future for RaceAll<F> {
 
 impl<F: Future> fmt::Debug for RaceAll<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RaceAll").field("len", &self.driver.len()).finish()
+        f.debug_struct("RaceAll")
+            .field("len", &self.driver.len())
+            .finish()
     }
 }

@@ -113,7 +113,9 @@ impl ReadyQueue {
         let (layout, offset) = layout(n);
         // SAFETY: the layout has non-zero size (the header is not zero-sized).
         let base = unsafe { alloc(layout) };
-        let Some(base) = NonNull::new(base) else { handle_alloc_error(layout) };
+        let Some(base) = NonNull::new(base) else {
+            handle_alloc_error(layout)
+        };
         let header = base.cast::<Header>();
         // SAFETY: `base` is a fresh allocation of `layout`, which holds a `Header` at 0
         // and `n` `Node`s at `offset`; we initialise each exactly once.
@@ -134,7 +136,10 @@ impl ReadyQueue {
                 });
             }
         }
-        ReadyQueue { header, batch: ptr::null_mut() }
+        ReadyQueue {
+            header,
+            batch: ptr::null_mut(),
+        }
     }
 
     /// Number of children.
@@ -152,7 +157,14 @@ impl ReadyQueue {
     fn node(&self, i: usize) -> *const Node {
         assert!(i < self.len());
         // SAFETY: `i < len`, so the node lies inside the allocation.
-        unsafe { self.header.as_ptr().cast::<u8>().add(nodes_offset()).cast::<Node>().add(i) }
+        unsafe {
+            self.header
+                .as_ptr()
+                .cast::<u8>()
+                .add(nodes_offset())
+                .cast::<Node>()
+                .add(i)
+        }
     }
 
     /// Starts a poll of the owner: registers the parent's waker and sets `POLLING`.
@@ -204,7 +216,10 @@ impl ReadyQueue {
             let h = self.header();
             let mut top = h.head.swap(ptr::null_mut(), Ordering::Acquire);
             if top.is_null() {
-                match h.state.compare_exchange(POLLING, 0, Ordering::AcqRel, Ordering::Acquire) {
+                match h
+                    .state
+                    .compare_exchange(POLLING, 0, Ordering::AcqRel, Ordering::Acquire)
+                {
                     Ok(_) => return None,
                     Err(_) => {
                         // A waker queued a node after our `swap`: look again.
@@ -269,10 +284,12 @@ unsafe fn wake_node(node: *const Node) {
         let mut head = h.head.load(Ordering::Relaxed);
         loop {
             (*node).next.store(head, Ordering::Relaxed);
-            match h
-                .head
-                .compare_exchange_weak(head, node.cast_mut(), Ordering::AcqRel, Ordering::Relaxed)
-            {
+            match h.head.compare_exchange_weak(
+                head,
+                node.cast_mut(),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
                 Ok(_) => break,
                 Err(now) => head = now,
             }

@@ -1,6 +1,7 @@
 //! The implementation of [`super`]: the shared slot, the yielder and the streams.
 //! (Separate from `mod.rs` so the loom test can compile it with loom's atomics.)
 
+use super::sync::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, spin_loop};
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
@@ -9,7 +10,6 @@ use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::ptr;
 use std::sync::Arc;
-use super::sync::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, spin_loop};
 use std::task::{Context, Poll, Waker};
 
 use futures_core::{FusedStream, Stream};
@@ -36,8 +36,7 @@ use futures_core::{FusedStream, Stream};
 struct Shared<T> {
     /// While the generator polls its body: the address of the `Context` it polls it
     /// with (never dereferenced, only compared); null otherwise. A yield seen while it
-    /// is null comes from outside the body. Still set at the start of a poll means the
-    /// previous poll of the body panicked.
+    /// is null comes from outside the body. `poisoned_marker()` after the body panicked.
     poll_cx: AtomicPtr<()>,
     /// `slot` holds a value (fast path). Written only on the generator's thread; read
     /// (to respect "one item in flight") by handoff yielders.
@@ -394,7 +393,7 @@ impl<T> Yield<'_, T> {
     #[inline(never)]
     fn poll_handoff(&mut self, poll_cx: *mut (), cx: &mut Context<'_>) -> Poll<()> {
         let shared = self.shared;
-        if poll_cx.is_null() {
+        if poll_cx.is_null() || poll_cx == poisoned_marker() {
             if shared.closed.load(Ordering::Relaxed) {
                 misuse_closed();
             }
@@ -498,6 +497,21 @@ pin_project_lite::pin_project! {
     }
 }
 
+/// `Shared::poll_cx` after the body panicked: non-null, and never the address of a
+/// `Context` (which is pointer-aligned).
+fn poisoned_marker() -> *mut () {
+    ptr::dangling_mut::<u8>().cast::<()>()
+}
+
+/// Marks the generator poisoned if the body's poll unwinds (forgotten otherwise).
+struct PollGuard<'a>(&'a AtomicPtr<()>);
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        self.0.store(poisoned_marker(), Ordering::Release);
+    }
+}
+
 enum Step<T, R> {
     Item(T),
     /// A child yielded in the same poll in which the body finished.
@@ -559,11 +573,14 @@ where
         let StateProj::Running { body } = this.state.as_mut().project() else {
             return Poll::Ready(Step::End);
         };
-        // Cleared after the poll; if the body panics it stays set (see `poisoned`).
         shared
             .poll_cx
             .store(ptr::from_mut(cx).cast::<()>(), Ordering::Release);
+        // If the body panics, the guard replaces the `Context` address (soon stale) with
+        // `POISONED`; the next poll sees it and ends the stream (see `poisoned`).
+        let guard = PollGuard(&shared.poll_cx);
         let res = body.poll(cx);
+        std::mem::forget(guard);
         shared.poll_cx.store(ptr::null_mut(), Ordering::Release);
         // An item first, even if the body also finished in this poll.
         let item = shared.take();

@@ -1,4 +1,4 @@
-//! Async generators — Python's `async def … yield`, as a [`Stream`].
+//! Async generators — Python's `async def … yield`, as a [`Stream`](futures_core::Stream).
 //!
 //! | asyncio | here |
 //! |---|---|

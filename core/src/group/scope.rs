@@ -376,9 +376,13 @@ where
 
     fn cancel(self: Pin<&Self>) {
         let this = self.get_ref();
-        let future = this.future.borrow_mut().take();
-        if future.is_some() {
-            drop(future);
+        let mut guard = this.future.borrow_mut();
+        // Through `&mut` only: never move the pinned future (no `take()`), and never
+        // cover it with a shared reference (it may point into itself).
+        let running = guard.as_mut().is_some();
+        *guard = None; // drops the future in place
+        drop(guard);
+        if running {
             this.complete(Err(ChildError::Cancelled));
         }
     }
