@@ -32,7 +32,10 @@ async fn tokio_round() -> usize {
 }
 
 /// Debug mode is compiled in but off (explicitly, whatever `ASYNCIO_DEBUG` says).
-fn builders() -> [(&'static str, fn() -> Builder); 2] {
+/// A flavor's name and how to build its loop.
+type Flavor = (&'static str, fn() -> Builder);
+
+fn builders() -> [Flavor; 2] {
     [
         ("current_thread", || Builder::new().debug(false)),
         ("multi_thread", || {

@@ -17,6 +17,8 @@
 //!     water = asyncio.create_task(cook("water", 2.5))
 //!     await chop("vegetables", 2)
 //!     await steak; await water
+//!     # or, all at once:
+//!     await asyncio.gather(cook("steak", 3), chop("vegetables", 2), cook("water", 2.5))
 //! asyncio.run(main())
 //! ```
 
@@ -49,6 +51,18 @@ pub async fn concurrent() -> Vec<&'static str> {
     vec![steak.await, vegetables, water.await]
 }
 
+/// The same dinner with `gather!` (asyncio.gather): all three run at once in this task,
+/// and the results come back in argument order.
+pub async fn gathered() -> Vec<&'static str> {
+    let (steak, vegetables, water) = gather!(
+        cook("steak", 3.0),
+        cook("vegetables", 2.0),
+        cook("water", 2.5),
+    )
+    .await;
+    vec![steak, vegetables, water]
+}
+
 #[asyncio::async_main]
 async fn main() {
     let start = asyncio::time::Instant::now();
@@ -59,5 +73,10 @@ async fn main() {
     let start = asyncio::time::Instant::now();
     println!("concurrent dinner:");
     let dishes = concurrent().await;
+    println!("{dishes:?} in {:.1} s\n", start.elapsed().as_secs_f64());
+
+    let start = asyncio::time::Instant::now();
+    println!("gathered dinner:");
+    let dishes = gathered().await;
     println!("{dishes:?} in {:.1} s", start.elapsed().as_secs_f64());
 }

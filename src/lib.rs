@@ -1,28 +1,4 @@
-//! # asyncio for Rust
-//!
-//! Python's `asyncio` ergonomics — `asyncio.run`, `gather`, `create_task`, `TaskGroup`,
-//! async generators and `async for` — built on Rust's own async model, with no loss of
-//! speed against hand-written joins.
-//!
-//! ```
-//! use asyncio::prelude::*;
-//! use std::time::Duration;
-//!
-//! async fn fetch(name: &str, secs: f64) -> String {
-//!     sleep(Duration::from_secs_f64(secs)).await;
-//!     format!("{name} done")
-//! }
-//!
-//! # fn main() {
-//! asyncio::run(async {
-//!     let task = spawn(async { 40 + 2 });
-//!     assert_eq!(fetch("a", 0.01).await, "a done");
-//!     assert_eq!(task.await, 42);
-//! });
-//! # }
-//! ```
-//!
-//! See the README for the full "Coming from Python asyncio" table.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 pub use asyncio_core::*;
@@ -375,7 +351,7 @@ macro_rules! async_for {
 /// The names most programs need, in one import: `use asyncio::prelude::*;`.
 pub mod prelude {
     pub use asyncio_core::Stream;
-    pub use asyncio_core::{sleep, sleep_until, spawn, spawn_local, timeout, to_thread};
+    pub use asyncio_core::{sleep, sleep_until, spawn, spawn_local, timeout, to_thread, yield_now};
     // --- gather ---
     pub use crate::{gather, race, try_gather};
     pub use asyncio_core::{as_completed, gather_all, race_all, try_gather_all};

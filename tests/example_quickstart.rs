@@ -29,3 +29,13 @@ fn concurrent_dinner_takes_the_longest_wait() {
         assert_eq!(start.elapsed(), Duration::from_secs(3));
     });
 }
+
+#[test]
+fn gathered_dinner_takes_the_longest_wait_with_results_in_order() {
+    Builder::new().start_paused(true).run(async {
+        let start = Instant::now();
+        let dishes = quickstart::gathered().await;
+        assert_eq!(dishes, ["steak", "vegetables", "water"]);
+        assert_eq!(start.elapsed(), Duration::from_secs(3));
+    });
+}

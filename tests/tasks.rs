@@ -343,7 +343,7 @@ fn a_detached_task_that_panics_is_reported_with_its_name_and_location() {
                     let t = task::Builder::new()
                         .name("awaited-worker")
                         .spawn(async { panic!("boom in the foreground") });
-                    let joined = tokio::spawn(async move { t.await }).await;
+                    let joined = tokio::spawn(t).await;
                     assert!(joined.unwrap_err().is_panic());
                 }
                 _ => unreachable!(),
