@@ -69,6 +69,17 @@ fn child_scenario(name: &str) {
                 .spawn_local(async move { block(150) })
                 .await;
         }),
+        "blocking_group_child" => Builder::new().debug(true).run(async move {
+            asyncio::TaskGroup::run(async |tg| {
+                tg.spawn_named("grouped", async move {
+                    block(150);
+                    Ok::<_, ()>(())
+                });
+                Ok(())
+            })
+            .await
+            .unwrap();
+        }),
         "tracing_subscriber" => {
             let events = Arc::new(Mutex::new(Vec::new()));
             tracing::subscriber::set_global_default(Recorder(events.clone())).unwrap();
@@ -230,7 +241,7 @@ fn the_environment_variables_are_honoured() {
 }
 
 #[test]
-fn the_main_future_worker_tasks_and_local_tasks_are_all_timed() {
+fn the_main_future_worker_tasks_local_tasks_and_group_children_are_all_timed() {
     let w = warnings("blocking_main", &[]);
     assert_eq!(w.len(), 1, "{w:#?}");
     assert!(
@@ -246,6 +257,11 @@ fn the_main_future_worker_tasks_and_local_tasks_are_all_timed() {
     let w = warnings("blocking_local", &[]);
     assert_eq!(w.len(), 1, "{w:#?}");
     assert!(w[0].contains("task 'local-blocker'"), "{}", w[0]);
+
+    let w = warnings("blocking_group_child", &[]);
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert!(w[0].contains("TaskGroup child 'grouped'"), "{}", w[0]);
+    assert!(held(&w[0]) >= Duration::from_millis(150), "{}", w[0]);
 }
 
 #[test]

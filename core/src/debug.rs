@@ -62,7 +62,6 @@ pub(crate) enum Kind {
     /// A spawned task.
     Task,
     /// A child of a `TaskGroup`.
-    #[allow(dead_code)]
     GroupChild,
 }
 
@@ -120,6 +119,16 @@ impl<F: Future> Future for Instrumented<F> {
             warn_slow_poll(this.label, held, *this.threshold);
         }
         out
+    }
+}
+
+/// Warns if the poll that started at `started` took longer than `threshold`; `label`
+/// is only built when it did.
+#[inline]
+pub(crate) fn check_poll(started: Instant, threshold: Duration, label: impl FnOnce() -> TaskLabel) {
+    let held = started.elapsed();
+    if held > threshold {
+        warn_slow_poll(&label(), held, threshold);
     }
 }
 

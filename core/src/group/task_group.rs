@@ -402,6 +402,7 @@ impl<E: Send + 'static> TaskGroup<E> {
             notified: None,
             name: name.clone(),
             location,
+            debug: crate::runtime::debug_threshold(),
             guard: LiveGuard(shared.clone()),
         };
         GroupTask {
@@ -474,6 +475,8 @@ pin_project! {
         notified: Option<Pin<Box<OwnedNotified>>>,
         name: Option<Arc<str>>,
         location: &'static Location<'static>,
+        // The debug-mode slow-poll threshold, if debug mode was on at spawn.
+        debug: Option<std::time::Duration>,
         guard: LiveGuard<E>,
     }
 }
@@ -491,7 +494,16 @@ where
             return Poll::Ready(Err(ChildError::Cancelled));
         }
         let future = this.future;
-        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        let started = this.debug.map(|_| std::time::Instant::now());
+        let res = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+        if let (Some(threshold), Some(started)) = (*this.debug, started) {
+            crate::debug::check_poll(started, threshold, || crate::debug::TaskLabel {
+                kind: crate::debug::Kind::GroupChild,
+                name: this.name.clone(),
+                location: this.location,
+            });
+        }
+        match res {
             Ok(Poll::Ready(Ok(v))) => Poll::Ready(Ok(v)),
             Ok(Poll::Ready(Err(e))) => {
                 shared.fail(Failure::child(e, this.name.clone(), this.location));
