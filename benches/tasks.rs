@@ -8,6 +8,7 @@
 
 use asyncio::runtime::Builder;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use std::future::Future;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -44,54 +45,37 @@ fn builders() -> [Flavor; 2] {
     ]
 }
 
+/// Runs `iters` rounds on one event loop started by `builder`, timing only the rounds.
+fn time_rounds<F: Future<Output = usize>>(
+    builder: Builder,
+    iters: u64,
+    round: fn() -> F,
+) -> Duration {
+    builder.run(async move {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let start = Instant::now();
+            black_box(round().await);
+            total += start.elapsed();
+        }
+        total
+    })
+}
+
 fn spawn_await(c: &mut Criterion) {
     let mut g = c.benchmark_group("spawn_await_100k");
     g.sample_size(20);
     for (flavor, builder) in builders() {
-        // One event loop per sample; only the rounds inside it are timed.
         g.bench_with_input(BenchmarkId::new("asyncio::spawn", flavor), &(), |b, _| {
-            b.iter_custom(|iters| {
-                builder().run(async move {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        let start = Instant::now();
-                        black_box(asyncio_round().await);
-                        total += start.elapsed();
-                    }
-                    total
-                })
-            })
+            b.iter_custom(|iters| time_rounds(builder(), iters, asyncio_round))
         });
         // The same with debug mode on: every poll of every task is timed.
-        g.bench_with_input(
-            BenchmarkId::new("asyncio::spawn+debug", flavor),
-            &(),
-            |b, _| {
-                b.iter_custom(|iters| {
-                    builder().debug(true).run(async move {
-                        let mut total = Duration::ZERO;
-                        for _ in 0..iters {
-                            let start = Instant::now();
-                            black_box(asyncio_round().await);
-                            total += start.elapsed();
-                        }
-                        total
-                    })
-                })
-            },
-        );
+        let id = BenchmarkId::new("asyncio::spawn+debug", flavor);
+        g.bench_with_input(id, &(), |b, _| {
+            b.iter_custom(|iters| time_rounds(builder().debug(true), iters, asyncio_round))
+        });
         g.bench_with_input(BenchmarkId::new("tokio::spawn", flavor), &(), |b, _| {
-            b.iter_custom(|iters| {
-                builder().run(async move {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        let start = Instant::now();
-                        black_box(tokio_round().await);
-                        total += start.elapsed();
-                    }
-                    total
-                })
-            })
+            b.iter_custom(|iters| time_rounds(builder(), iters, tokio_round))
         });
     }
     g.finish();
