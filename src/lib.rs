@@ -366,6 +366,6 @@ pub mod prelude {
 pub mod __private {
     pub use asyncio_core::__private::*;
     // --- macros used by the macro_rules! wrappers above ---
-    pub use asyncio_macros::{gather, race, try_gather};
     pub use asyncio_macros::async_for;
+    pub use asyncio_macros::{gather, race, try_gather};
 }
