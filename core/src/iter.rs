@@ -62,6 +62,19 @@ pub trait AsyncIterable {
     /// The stream that yields them.
     type Stream: Stream<Item = Self::Item>;
     /// Turns `self` into the stream to loop over.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::iter::AsyncIterable;
+    /// use futures::StreamExt;
+    ///
+    /// # futures::executor::block_on(async {
+    /// // A `Stream` is its own async iterable.
+    /// let s = futures::stream::iter(["a", "b"]).into_stream();
+    /// assert_eq!(s.collect::<Vec<_>>().await, ["a", "b"]);
+    /// # });
+    /// ```
     fn into_stream(self) -> Self::Stream;
 }
 
@@ -103,6 +116,20 @@ pub fn next<S: Stream + ?Sized>(stream: Pin<&mut S>) -> Next<'_, S> {
 }
 
 /// The future returned by [`next`].
+///
+/// # Examples
+///
+/// ```
+/// use asyncio_core::iter::{Next, next};
+/// use std::pin::pin;
+///
+/// # futures::executor::block_on(async {
+/// let mut s = pin!(futures::stream::iter(["only"]));
+/// let fut: Next<'_, _> = next(s.as_mut());
+/// assert_eq!(fut.await, Some("only"));
+/// assert_eq!(next(s.as_mut()).await, None);
+/// # });
+/// ```
 #[must_use = "futures do nothing unless `.await`ed"]
 pub struct Next<'a, S: ?Sized> {
     stream: Pin<&'a mut S>,

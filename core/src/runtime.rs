@@ -16,6 +16,18 @@ use std::panic::Location;
 use std::time::Duration;
 
 /// Which event loop [`Builder::run`] starts.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio_core::runtime::{Builder, Flavor};
+///
+/// assert_eq!(Flavor::default(), Flavor::CurrentThread);
+/// let n = Builder::new()
+///     .flavor(Flavor::MultiThread)
+///     .run(async { asyncio_core::spawn(async { 6 * 7 }).await });
+/// assert_eq!(n, 42);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Flavor {
@@ -85,22 +97,70 @@ pub struct Builder {
 
 impl Builder {
     /// A builder for the default loop: single-threaded, real clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::runtime::Builder;
+    ///
+    /// assert_eq!(Builder::new().run(async { 1 + 1 }), 2);
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Selects the loop [`Flavor`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::runtime::{Builder, Flavor};
+    ///
+    /// let main_thread = std::thread::current().id();
+    /// let worker_thread = Builder::new()
+    ///     .flavor(Flavor::MultiThread)
+    ///     .worker_threads(1)
+    ///     .run(async { asyncio_core::spawn(async { std::thread::current().id() }).await });
+    /// // Spawned tasks run on the pool's workers, not on the thread that called `run`.
+    /// assert_ne!(worker_thread, main_thread);
+    /// ```
     pub fn flavor(mut self, flavor: Flavor) -> Self {
         self.flavor = flavor;
         self
     }
 
     /// Shorthand for `.flavor(Flavor::CurrentThread)` (the default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::runtime::Builder;
+    ///
+    /// let main_thread = std::thread::current().id();
+    /// let task_thread = Builder::new()
+    ///     .current_thread()
+    ///     .run(async { asyncio_core::spawn(async { std::thread::current().id() }).await });
+    /// // One thread runs everything, as in asyncio.
+    /// assert_eq!(task_thread, main_thread);
+    /// ```
     pub fn current_thread(self) -> Self {
         self.flavor(Flavor::CurrentThread)
     }
 
     /// Shorthand for `.flavor(Flavor::MultiThread)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::runtime::Builder;
+    ///
+    /// let sums = Builder::new().multi_thread().run(async {
+    ///     let a = asyncio_core::spawn(async { (1..=10u32).sum::<u32>() });
+    ///     let b = asyncio_core::spawn(async { (11..=20u32).sum::<u32>() });
+    ///     (a.await, b.await)
+    /// });
+    /// assert_eq!(sums, (55, 155));
+    /// ```
     pub fn multi_thread(self) -> Self {
         self.flavor(Flavor::MultiThread)
     }
@@ -111,6 +171,23 @@ impl Builder {
     /// # Panics
     ///
     /// Panics if `n` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::runtime::Builder;
+    /// use std::collections::HashSet;
+    ///
+    /// let threads = Builder::new().multi_thread().worker_threads(2).run(async {
+    ///     let mut ids = HashSet::new();
+    ///     for _ in 0..8 {
+    ///         ids.insert(asyncio_core::spawn(async { std::thread::current().id() }).await);
+    ///     }
+    ///     ids.len()
+    /// });
+    /// // Spawned tasks ran on at most the two worker threads.
+    /// assert!((1..=2).contains(&threads));
+    /// ```
     #[track_caller]
     pub fn worker_threads(mut self, n: usize) -> Self {
         assert!(n >= 1, "worker_threads must be at least 1, got 0");
@@ -129,6 +206,21 @@ impl Builder {
     ///
     /// [`run`](Self::run) panics if the `test-util` feature is off or the flavor is
     /// multi-threaded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::runtime::Builder;
+    /// use asyncio_core::time::Instant;
+    /// use std::time::Duration;
+    ///
+    /// let elapsed = Builder::new().start_paused(true).run(async {
+    ///     let start = Instant::now();
+    ///     asyncio_core::sleep(Duration::from_secs(3600)).await; // returns at once
+    ///     start.elapsed()
+    /// });
+    /// assert_eq!(elapsed, Duration::from_secs(3600));
+    /// ```
     pub fn start_paused(mut self, paused: bool) -> Self {
         self.start_paused = paused;
         self
@@ -158,6 +250,23 @@ impl Builder {
     /// The debug-mode threshold: a single poll longer than this is reported (asyncio's
     /// `slow_callback_duration`). Default: `ASYNCIO_SLOW_POLL_MS` if set, else 100 ms.
     /// Only used when debug mode is on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::debug::DEFAULT_SLOW_POLL;
+    /// use asyncio_core::runtime::Builder;
+    /// use std::time::Duration;
+    ///
+    /// // Report every poll that holds the loop for more than 20 ms, instead of 100 ms.
+    /// let threshold = Duration::from_millis(20);
+    /// assert!(threshold < DEFAULT_SLOW_POLL);
+    /// let out = Builder::new()
+    ///     .debug(true)
+    ///     .slow_poll(threshold)
+    ///     .run(async { "fast polls are not reported" });
+    /// assert_eq!(out, "fast polls are not reported");
+    /// ```
     pub fn slow_poll(mut self, threshold: Duration) -> Self {
         self.slow_poll = Some(threshold);
         self
@@ -170,6 +279,28 @@ impl Builder {
     ///
     /// As [`run`]; also if the loop cannot be created (the OS refused a thread or an
     /// I/O driver), or for the option conflicts listed on [`start_paused`](Self::start_paused).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::runtime::Builder;
+    /// use std::time::Duration;
+    ///
+    /// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    /// let out = Builder::new().run(async move {
+    ///     // Still running when the main future returns: `run` cancels it.
+    ///     asyncio_core::spawn(async move {
+    ///         let _tx = tx;
+    ///         std::future::pending::<()>().await
+    ///     })
+    ///     .detach();
+    ///     asyncio_core::sleep(Duration::from_millis(1)).await;
+    ///     "done"
+    /// });
+    /// assert_eq!(out, "done");
+    /// // The leftover task was dropped before `run` returned, and its sender with it.
+    /// assert!(rx.try_recv().is_err() && rx.is_closed());
+    /// ```
     #[track_caller]
     pub fn run<F: Future>(self, future: F) -> F::Output {
         if in_running_loop() {

@@ -317,12 +317,40 @@ pub struct Builder {
 
 impl Builder {
     /// A builder with no options set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::task::Builder;
+    ///
+    /// # asyncio_core::run(async {
+    /// let t = Builder::new().spawn(async { 5 });
+    /// assert_eq!(t.name(), None); // no name was set
+    /// assert_eq!(t.await, 5);
+    /// # });
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Names the task. The name is returned by [`Task::name`] and appears in reports
     /// about the task (a detached task's panic, debug-mode warnings, group errors).
+    ///
+    /// Accepts a `&'static str` without allocating a `String`, or an owned `String`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::task::Builder;
+    ///
+    /// # asyncio_core::run(async {
+    /// let tasks: Vec<_> = (1..=2)
+    ///     .map(|i| Builder::new().name(format!("fetch-{i}")).spawn(async move { i }))
+    ///     .collect();
+    /// assert_eq!(tasks[0].name(), Some("fetch-1"));
+    /// assert_eq!(tasks[1].name(), Some("fetch-2"));
+    /// # });
+    /// ```
     pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.name = Some(match name.into() {
             Cow::Borrowed(s) => Arc::from(s),
@@ -332,6 +360,21 @@ impl Builder {
     }
 
     /// Spawns a `Send` future; see [`spawn`].
+    ///
+    /// # Panics
+    ///
+    /// Panics with `no running event loop` when called outside an event loop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::task::Builder;
+    ///
+    /// # asyncio_core::run(async {
+    /// let t = Builder::new().name("compute").spawn(async { 6 * 7 });
+    /// assert_eq!(t.await, 42);
+    /// # });
+    /// ```
     #[track_caller]
     pub fn spawn<F>(self, future: F) -> Task<F::Output>
     where
@@ -348,6 +391,27 @@ impl Builder {
     }
 
     /// Spawns a `!Send` future on the current thread; see [`spawn_local`].
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn_local`]: outside an event loop, or on a worker thread of a
+    /// multi-threaded loop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::task::Builder;
+    /// use std::rc::Rc;
+    ///
+    /// # asyncio_core::run(async {
+    /// let shared = Rc::new(String::from("local")); // Rc is !Send
+    /// let t = Builder::new()
+    ///     .name("local-task")
+    ///     .spawn_local(async move { shared.len() });
+    /// assert_eq!(t.name(), Some("local-task"));
+    /// assert_eq!(t.await, 5);
+    /// # });
+    /// ```
     #[track_caller]
     pub fn spawn_local<F>(self, future: F) -> Task<F::Output>
     where

@@ -98,6 +98,24 @@ pub fn timeout<F: IntoFuture>(limit: Duration, future: F) -> Timeout<F::IntoFutu
 
 pin_project_lite::pin_project! {
     /// The future returned by [`timeout`].
+    ///
+    /// It resolves to `Ok(output)` or, once the limit passes, drops the inner future and
+    /// resolves to `Err(TimeoutError)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::time::{Timeout, TimeoutError};
+    /// use std::time::Duration;
+    ///
+    /// # asyncio_core::run(async {
+    /// let fut: Timeout<_> = asyncio_core::timeout(Duration::from_secs(1), async { "in time" });
+    /// assert_eq!(fut.await, Ok("in time"));
+    ///
+    /// let never = asyncio_core::timeout(Duration::from_millis(1), std::future::pending::<()>());
+    /// assert!(matches!(never.await, Err(TimeoutError { .. })));
+    /// # });
+    /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     #[derive(Debug)]
     pub struct Timeout<F> {
@@ -137,6 +155,20 @@ pub struct TimeoutError {
 
 impl TimeoutError {
     /// The limit that was exceeded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # asyncio_core::run(async {
+    /// let limit = Duration::from_millis(3);
+    /// let err = asyncio_core::timeout(limit, std::future::pending::<()>())
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(err.limit(), limit);
+    /// # });
+    /// ```
     pub fn limit(&self) -> Duration {
         self.limit
     }

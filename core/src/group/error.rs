@@ -219,26 +219,114 @@ impl<E> Failure<E> {
     }
 
     /// The error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use asyncio_core::group::scope;
+    /// # futures::executor::block_on(async {
+    /// let err = scope(async |s| {
+    ///     s.spawn(async { "x".parse::<u8>() });
+    ///     Ok::<(), _>(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// let e: &std::num::ParseIntError = err.failures()[0].error();
+    /// assert_eq!(e.to_string(), "invalid digit found in string");
+    /// # });
+    /// ```
     pub fn error(&self) -> &E {
         &self.error
     }
 
     /// The error, by value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use asyncio_core::group::scope;
+    /// # futures::executor::block_on(async {
+    /// let err = scope(async |s| {
+    ///     s.spawn(async { Err::<(), _>(String::from("disk full")) });
+    ///     Ok(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// let failure = err.into_failures().remove(0);
+    /// let message: String = failure.into_error();
+    /// assert_eq!(message, "disk full");
+    /// # });
+    /// ```
     pub fn into_error(self) -> E {
         self.error
     }
 
     /// The failed child's name, if it was spawned with one (`None` for the body).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use asyncio_core::group::scope;
+    /// # futures::executor::block_on(async {
+    /// let err = scope(async |s| {
+    ///     s.spawn_named("named", async { Err::<(), _>(1) });
+    ///     s.spawn(async { Err::<(), _>(2) });
+    ///     Ok(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// let mut names: Vec<_> = err.iter().map(|f| (*f.error(), f.name())).collect();
+    /// names.sort();
+    /// assert_eq!(names, [(1, Some("named")), (2, None)]);
+    /// # });
+    /// ```
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
 
     /// Where the failed child was spawned (`None` for the body).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use asyncio_core::group::scope;
+    /// # futures::executor::block_on(async {
+    /// let err = scope(async |s| {
+    ///     s.spawn(async { Err::<(), _>("child") }); // this line
+    ///     Ok(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// let location = err.failures()[0].location().unwrap();
+    /// assert_eq!(location.line(), line!() - 6);
+    ///
+    /// let body = scope(async |_s| Err::<(), _>("body")).await.unwrap_err();
+    /// assert_eq!(body.failures()[0].location(), None);
+    /// # });
+    /// ```
     pub fn location(&self) -> Option<&'static Location<'static>> {
         self.location
     }
 
     /// Whether the failure is the group body's own `Err`, rather than a child's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use asyncio_core::group::scope;
+    /// # futures::executor::block_on(async {
+    /// let err = scope(async |s| {
+    ///     s.spawn(async { Err::<(), _>("child") });
+    ///     asyncio_core::yield_now().await; // let the child fail first
+    ///     Err::<(), _>("body")
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// let kinds: Vec<_> = err.iter().map(|f| (*f.error(), f.is_body())).collect();
+    /// assert!(kinds.contains(&("child", false)));
+    /// assert!(kinds.contains(&("body", true)));
+    /// # });
+    /// ```
     pub fn is_body(&self) -> bool {
         self.location.is_none()
     }

@@ -402,7 +402,6 @@ impl<E: Send + 'static> TaskGroup<E> {
             notified: None,
             name: name.clone(),
             location,
-            debug: crate::runtime::debug_threshold(),
             guard: LiveGuard(shared.clone()),
         };
         GroupTask {
@@ -475,8 +474,6 @@ pin_project! {
         notified: Option<Pin<Box<OwnedNotified>>>,
         name: Option<Arc<str>>,
         location: &'static Location<'static>,
-        // The debug-mode slow-poll threshold, if debug mode was on at spawn.
-        debug: Option<std::time::Duration>,
         guard: LiveGuard<E>,
     }
 }
@@ -494,9 +491,12 @@ where
             return Poll::Ready(Err(ChildError::Cancelled));
         }
         let future = this.future;
-        let started = this.debug.map(|_| std::time::Instant::now());
+        // Debug mode: the threshold of the loop polling us (a thread-local read, so
+        // children carry no field for it).
+        let debug = crate::runtime::debug_threshold();
+        let started = debug.map(|_| std::time::Instant::now());
         let res = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
-        if let (Some(threshold), Some(started)) = (*this.debug, started) {
+        if let (Some(threshold), Some(started)) = (debug, started) {
             crate::debug::check_poll(started, threshold, || crate::debug::TaskLabel {
                 kind: crate::debug::Kind::GroupChild,
                 name: this.name.clone(),
