@@ -258,6 +258,24 @@ impl<T> Co<T> {
     /// # Panics
     ///
     /// When polled while the generator is not polling its body (see [`Co`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::generator::generator;
+    /// use futures::StreamExt;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let mut s = std::pin::pin!(generator(|co| async move {
+    ///     co.yield_("first").await;
+    ///     co.yield_("second").await;
+    /// }));
+    /// // The body stops at each `yield_` until the next item is asked for.
+    /// assert_eq!(s.next().await, Some("first"));
+    /// assert_eq!(s.next().await, Some("second"));
+    /// assert_eq!(s.next().await, None);
+    /// # });
+    /// ```
     #[inline]
     pub fn yield_(&self, value: T) -> Yield<'_, T> {
         Yield {
@@ -280,6 +298,31 @@ impl<T> fmt::Debug for Co<T> {
 }
 
 /// The future returned by [`Co::yield_`].
+///
+/// It completes once the consumer has taken the value and asked for the next item.
+/// Because [`Co::yield_`] borrows the yielder, several `Yield`s can be in flight at once
+/// — for example under `futures::join!` — and the consumer gets their values one at a
+/// time.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio_core::generator::{Yield, generator};
+/// use futures::StreamExt;
+///
+/// # futures::executor::block_on(async {
+/// let s = generator(|co| async move {
+///     let first: Yield<'_, u32> = co.yield_(1);
+///     first.await;
+///     // Two children yield through the same borrowed yielder.
+///     futures::join!(co.yield_(2), co.yield_(3));
+/// });
+/// let mut items: Vec<u32> = s.collect().await;
+/// assert_eq!(items[0], 1);
+/// items.sort();
+/// assert_eq!(items, [1, 2, 3]);
+/// # });
+/// ```
 #[must_use = "`co.yield_(v)` does nothing unless `.await`ed"]
 pub struct Yield<'a, T> {
     shared: &'a Shared<T>,
@@ -650,6 +693,34 @@ where
 
 pin_project_lite::pin_project! {
     /// The stream returned by [`generator`].
+    ///
+    /// A [`Stream`] of the yielded values that also implements [`FusedStream`]: once the
+    /// body has returned, it keeps returning `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::generator::{Co, Generator, generator};
+    /// use futures::StreamExt;
+    /// use futures::stream::FusedStream;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let mut g = generator(|co: Co<char>| async move {
+    ///     co.yield_('a').await;
+    /// });
+    /// assert_eq!(g.next().await, Some('a'));
+    /// assert_eq!(g.next().await, None);
+    /// assert!(g.is_terminated());
+    /// assert_eq!(g.next().await, None); // fused: stays finished
+    ///
+    /// // The type can be named, e.g. to store a generator in a struct.
+    /// fn store<F, Fut>(g: Generator<char, F, Fut>) -> Generator<char, F, Fut> {
+    ///     g
+    /// }
+    /// let g = store(g);
+    /// assert!(g.is_terminated());
+    /// # });
+    /// ```
     #[must_use = "streams do nothing unless polled (iterate with `async_for!` or `StreamExt::next`)"]
     pub struct Generator<T, F, Fut> {
         #[pin]
@@ -737,6 +808,26 @@ where
 
 pin_project_lite::pin_project! {
     /// The stream returned by [`try_generator`].
+    ///
+    /// A [`Stream`] of `Result<T, E>`: `Ok` for each yielded value, then `Err(e)` as
+    /// the last item if the body returned an error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::generator::try_generator;
+    /// use futures::StreamExt;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let mut lines = try_generator(|co| async move {
+    ///     co.yield_("header").await;
+    ///     Err::<(), _>("connection reset")
+    /// });
+    /// assert_eq!(lines.next().await, Some(Ok("header")));
+    /// assert_eq!(lines.next().await, Some(Err("connection reset")));
+    /// assert_eq!(lines.next().await, None); // the error ends the stream
+    /// # });
+    /// ```
     #[must_use = "streams do nothing unless polled (iterate with `async_for!` or `StreamExt::next`)"]
     pub struct TryGenerator<T, E, F, Fut> {
         #[pin]
