@@ -349,6 +349,22 @@ macro_rules! async_for {
 }
 
 /// The names most programs need, in one import: `use asyncio::prelude::*;`.
+///
+/// ```
+/// use asyncio::prelude::*;
+/// use std::time::Duration;
+///
+/// #[asyncio::async_main]
+/// async fn main() {
+///     let (a, b) = gather!(async { 1 }, async { 2 }).await;
+///     let task = spawn(async { sleep(Duration::from_millis(1)).await; 3 });
+///     let mut total = a + b + task.await;
+///     async_for!(x in generator(|co| async move { co.yield_(4).await }) {
+///         total += x;
+///     });
+///     assert_eq!(total, 10);
+/// }
+/// ```
 pub mod prelude {
     pub use asyncio_core::Stream;
     pub use asyncio_core::{sleep, sleep_until, spawn, spawn_local, timeout, to_thread, yield_now};

@@ -25,6 +25,23 @@
 //! subscriber installed — through `tracing::warn!` (target `asyncio::debug`).
 //!
 //! When debug mode is off, nothing is timed: spawning checks one thread-local flag.
+//!
+//! ```
+//! use asyncio_core::runtime::Builder;
+//! use std::time::Duration;
+//!
+//! // `asyncio.run(main(), debug=True)` with a 50 ms `slow_callback_duration`:
+//! let n = Builder::new()
+//!     .debug(true)
+//!     .slow_poll(Duration::from_millis(50))
+//!     .run(async {
+//!         // Awaiting never holds the loop, however long it takes: no warning.
+//!         asyncio_core::sleep(Duration::from_millis(80)).await;
+//!         // CPU-heavy or blocking work belongs on the blocking pool.
+//!         asyncio_core::to_thread(|| (1..=1_000u64).sum::<u64>()).await
+//!     });
+//! assert_eq!(n, 500_500);
+//! ```
 
 use std::fmt;
 use std::future::Future;
@@ -35,6 +52,21 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 /// The default slow-poll threshold: asyncio's `slow_callback_duration` (100 ms).
+///
+/// Used when debug mode is on and neither [`Builder::slow_poll`](crate::runtime::Builder::slow_poll)
+/// nor `ASYNCIO_SLOW_POLL_MS` sets another.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio_core::debug::DEFAULT_SLOW_POLL;
+/// use std::time::Duration;
+///
+/// assert_eq!(DEFAULT_SLOW_POLL, Duration::from_millis(100));
+/// // A stricter threshold for a latency-sensitive service:
+/// let strict = DEFAULT_SLOW_POLL / 4;
+/// assert_eq!(strict, Duration::from_millis(25));
+/// ```
 pub const DEFAULT_SLOW_POLL: Duration = Duration::from_millis(100);
 
 /// Reads `ASYNCIO_DEBUG` and `ASYNCIO_SLOW_POLL_MS`, and combines them with explicit

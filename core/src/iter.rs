@@ -17,6 +17,24 @@
 //!
 //! For a plain iterator use `for`, or turn it into a stream with
 //! `futures::stream::iter(...)`.
+//!
+//! Without the `asyncio` macros, the loop `async_for!` writes is a `while let` over
+//! [`next`]:
+//!
+//! ```
+//! use asyncio_core::iter::{AsyncIterable, next};
+//! use std::pin::pin;
+//!
+//! # futures::executor::block_on(async {
+//! // async for word in aiterable: ...
+//! let mut words = pin!(futures::stream::iter(["a", "bb", "ccc"]).into_stream());
+//! let mut total = 0;
+//! while let Some(word) = next(words.as_mut()).await {
+//!     total += word.len();
+//! }
+//! assert_eq!(total, 6);
+//! # });
+//! ```
 
 use std::fmt;
 use std::future::Future;

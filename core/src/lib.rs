@@ -18,6 +18,23 @@
 //! The combinators in [`gather`], [`generator`](mod@generator), [`iter`] and [`group::scope`] only poll
 //! futures and run on any executor; [`runtime`], [`task`], [`time`] and
 //! [`group::TaskGroup`] use the tokio backend.
+//!
+//! ```
+//! use asyncio_core::gather::gather_all;
+//! use std::time::Duration;
+//!
+//! // asyncio.run(main()), where main gathers three tasks
+//! let out = asyncio_core::run(async {
+//!     let tasks = (1..=3u64).map(|i| {
+//!         asyncio_core::spawn(async move {
+//!             asyncio_core::sleep(Duration::from_millis(i)).await;
+//!             i * 10
+//!         })
+//!     });
+//!     gather_all(tasks).await
+//! });
+//! assert_eq!(out, [10, 20, 30]);
+//! ```
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 

@@ -9,6 +9,21 @@
 //! `LocalSet`, so [`spawn_local`](crate::spawn_local) accepts `!Send` futures, as
 //! asyncio's single-threaded loop accepts any coroutine. Everything that talks to tokio
 //! directly lives in this module and in [`task`](crate::task) and [`time`](crate::time).
+//!
+//! ```
+//! use asyncio_core::runtime::Builder;
+//!
+//! // asyncio.run(main())
+//! assert_eq!(asyncio_core::run(async { "hello" }), "hello");
+//!
+//! // The same on a multi-threaded loop with two workers.
+//! let total = Builder::new().multi_thread().worker_threads(2).run(async {
+//!     let a = asyncio_core::spawn(async { 40 });
+//!     let b = asyncio_core::spawn(async { 2 });
+//!     a.await + b.await
+//! });
+//! assert_eq!(total, 42);
+//! ```
 
 use std::cell::Cell;
 use std::future::Future;
@@ -209,7 +224,11 @@ impl Builder {
     ///
     /// # Examples
     ///
-    /// ```
+    /// (Compiled but not run when this crate's `test-util` feature is off: `run` would
+    /// panic.)
+    ///
+    #[cfg_attr(feature = "test-util", doc = "```")]
+    #[cfg_attr(not(feature = "test-util"), doc = "```no_run")]
     /// use asyncio_core::runtime::Builder;
     /// use asyncio_core::time::Instant;
     /// use std::time::Duration;
@@ -285,8 +304,9 @@ impl Builder {
     /// ```
     /// use asyncio_core::runtime::Builder;
     /// use std::time::Duration;
+    /// use tokio::sync::mpsc::error::TryRecvError;
     ///
-    /// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    /// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
     /// let out = Builder::new().run(async move {
     ///     // Still running when the main future returns: `run` cancels it.
     ///     asyncio_core::spawn(async move {
@@ -299,7 +319,7 @@ impl Builder {
     /// });
     /// assert_eq!(out, "done");
     /// // The leftover task was dropped before `run` returned, and its sender with it.
-    /// assert!(rx.try_recv().is_err() && rx.is_closed());
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     /// ```
     #[track_caller]
     pub fn run<F: Future>(self, future: F) -> F::Output {

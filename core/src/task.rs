@@ -21,6 +21,25 @@
 //! A panic inside a task resumes in whoever awaits its `Task`, with the original
 //! payload. A detached task that panics is reported on stderr with its name and the
 //! place it was spawned (asyncio's "Task exception was never retrieved").
+//!
+//! ```
+//! use asyncio_core::task::{self, Builder};
+//! use std::time::Duration;
+//!
+//! # asyncio_core::run(async {
+//! // task = asyncio.create_task(fetch(), name="fetch-1"); await task
+//! let fetch = Builder::new().name("fetch-1").spawn(async { 200 });
+//! assert_eq!(fetch.name(), Some("fetch-1"));
+//! assert_eq!(fetch.await, 200);
+//!
+//! // task.cancel(): a task still running is dropped and yields no output.
+//! let slow = task::spawn(asyncio_core::sleep(Duration::from_secs(3600)));
+//! assert_eq!(slow.cancel().await, None);
+//!
+//! // await asyncio.to_thread(blocking_fn)
+//! assert_eq!(task::to_thread(|| 2 + 2).await, 4);
+//! # });
+//! ```
 
 use std::borrow::Cow;
 use std::fmt;
@@ -32,7 +51,27 @@ use std::task::{Context, Poll, ready};
 
 use tokio::task::JoinHandle;
 
-pub use tokio::task::yield_now;
+/// Yields to the event loop once, so other tasks can run: `await asyncio.sleep(0)`.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+///
+/// # asyncio_core::run(async {
+/// let ran = Arc::new(AtomicBool::new(false));
+/// let flag = Arc::clone(&ran);
+/// let task = asyncio_core::spawn(async move { flag.store(true, Ordering::SeqCst) });
+/// assert!(!ran.load(Ordering::SeqCst)); // the single-threaded loop has not run it yet
+/// asyncio_core::yield_now().await; // let it run
+/// assert!(ran.load(Ordering::SeqCst));
+/// task.await;
+/// # });
+/// ```
+pub async fn yield_now() {
+    tokio::task::yield_now().await;
+}
 
 use crate::debug::{Instrumented, TaskLabel};
 use crate::runtime::{expect_loop, no_loop};

@@ -11,6 +11,21 @@
 //! and returns `Err(TimeoutError)`.
 //!
 //! These need a running event loop (they use tokio's timer).
+//!
+//! ```
+//! use asyncio_core::time::{Instant, sleep, timeout};
+//! use std::time::Duration;
+//!
+//! # asyncio_core::run(async {
+//! let start = Instant::now();
+//! sleep(Duration::from_millis(5)).await; // await asyncio.sleep(0.005)
+//! assert!(start.elapsed() >= Duration::from_millis(5));
+//!
+//! // await asyncio.wait_for(never_finishes(), 0.01) raises TimeoutError
+//! let r = timeout(Duration::from_millis(10), std::future::pending::<()>()).await;
+//! assert_eq!(r.unwrap_err().limit(), Duration::from_millis(10));
+//! # });
+//! ```
 
 use std::fmt;
 use std::future::{Future, IntoFuture};

@@ -42,6 +42,31 @@ where
 }
 
 /// The future returned by [`gather_all`].
+///
+/// It resolves to the outputs in input order, whatever order the children finished
+/// in. [`limit`](Self::limit) caps how many run at once.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio_core::gather::{GatherAll, gather_all};
+/// use futures::channel::oneshot;
+///
+/// # futures::executor::block_on(async {
+/// let (tx, rx) = oneshot::channel::<&str>();
+/// let waits = async move { rx.await.unwrap() }; // finishes last
+/// let sends = async move {
+///     tx.send("from second").unwrap();
+///     "second"
+/// };
+/// let all: GatherAll<_> = gather_all([
+///     futures::future::Either::Left(waits),
+///     futures::future::Either::Right(sends),
+/// ]);
+/// // Input order, not completion order.
+/// assert_eq!(all.await, ["from second", "second"]);
+/// # });
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct GatherAll<F: Future> {
     driver: Driver<F, F::Output>,
@@ -131,6 +156,25 @@ where
 }
 
 /// The future returned by [`try_gather_all`].
+///
+/// It resolves to `Ok` with every value in input order, or to the first `Err`, having
+/// dropped (cancelled) the children still running.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio_core::gather::{TryGatherAll, try_gather_all};
+/// use futures::future::{BoxFuture, FutureExt};
+///
+/// # futures::executor::block_on(async {
+/// let children: Vec<BoxFuture<'static, Result<u8, &str>>> = vec![
+///     std::future::pending().boxed(), // never finishes: cancelled by the error
+///     async { Err("bad input") }.boxed(),
+/// ];
+/// let all: TryGatherAll<_, u8> = try_gather_all(children);
+/// assert_eq!(all.await, Err("bad input"));
+/// # });
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct TryGatherAll<F, T> {
     driver: Driver<F, T>,

@@ -44,6 +44,27 @@ where
 }
 
 /// The stream returned by [`as_completed`].
+///
+/// Its `size_hint` is exact (the number of children still running), and it implements
+/// [`FusedStream`]: once every output was yielded it keeps returning `None`.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio_core::gather::{AsCompleted, as_completed};
+/// use futures::stream::{FusedStream, Stream, StreamExt};
+///
+/// # futures::executor::block_on(async {
+/// let mut s: AsCompleted<_> = as_completed(['a', 'b'].map(|c| async move { c }));
+/// assert_eq!(s.size_hint(), (2, Some(2)));
+/// let first = s.next().await.unwrap();
+/// assert_eq!(s.size_hint(), (1, Some(1)));
+/// let second = s.next().await.unwrap();
+/// assert_ne!(first, second);
+/// assert_eq!(s.next().await, None);
+/// assert!(s.is_terminated());
+/// # });
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct AsCompleted<F> {
     driver: Driver<F, ()>,

@@ -14,6 +14,24 @@
 //! The macros `gather!`, `try_gather!` and `race!` live in the `asyncio` crate; the
 //! functions here work on any executor (`futures::executor::block_on`, tokio, ...).
 //!
+//! ```
+//! use asyncio_core::gather::{gather_all, race_all, try_gather_all};
+//!
+//! # futures::executor::block_on(async {
+//! // results = await asyncio.gather(*(square(i) for i in range(4)))
+//! let squares = gather_all((0..4u32).map(|i| async move { i * i })).await;
+//! assert_eq!(squares, [0, 1, 4, 9]);
+//!
+//! // The first error wins and cancels the rest.
+//! let parsed = try_gather_all(["1", "two", "3"].map(|s| async move { s.parse::<u8>() })).await;
+//! assert!(parsed.is_err());
+//!
+//! // The first future to finish wins.
+//! let first = race_all([async { "only" }]).await;
+//! assert_eq!(first, "only");
+//! # });
+//! ```
+//!
 //! # Differences from asyncio (on purpose)
 //!
 //! - **The first error cancels the siblings.** `asyncio.gather` propagates the first

@@ -47,6 +47,32 @@ where
 }
 
 /// The future returned by [`race_all`].
+///
+/// It resolves to the winner's output; by then every other child has been dropped.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio_core::gather::{RaceAll, race_all};
+/// use futures::future::{BoxFuture, FutureExt};
+/// use std::sync::Arc;
+///
+/// # futures::executor::block_on(async {
+/// let loser_state = Arc::new(());
+/// let held = Arc::clone(&loser_state);
+/// let racers: Vec<BoxFuture<'static, &str>> = vec![
+///     async move {
+///         let _held = held; // dropped when this child is cancelled
+///         std::future::pending().await
+///     }
+///     .boxed(),
+///     async { "fast" }.boxed(),
+/// ];
+/// let race: RaceAll<_> = race_all(racers);
+/// assert_eq!(race.await, "fast");
+/// assert_eq!(Arc::strong_count(&loser_state), 1); // the loser was dropped
+/// # });
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct RaceAll<F> {
     driver: Driver<F, ()>,

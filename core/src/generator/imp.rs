@@ -705,20 +705,15 @@ pin_project_lite::pin_project! {
     /// use futures::stream::FusedStream;
     ///
     /// # futures::executor::block_on(async {
-    /// let mut g = generator(|co: Co<char>| async move {
+    /// let g: Generator<char, _, _> = generator(|co: Co<char>| async move {
     ///     co.yield_('a').await;
     /// });
+    /// let mut g = std::pin::pin!(g); // the body is not `Unpin`: pin before `next()`
+    /// assert!(!g.is_terminated());
     /// assert_eq!(g.next().await, Some('a'));
     /// assert_eq!(g.next().await, None);
     /// assert!(g.is_terminated());
     /// assert_eq!(g.next().await, None); // fused: stays finished
-    ///
-    /// // The type can be named, e.g. to store a generator in a struct.
-    /// fn store<F, Fut>(g: Generator<char, F, Fut>) -> Generator<char, F, Fut> {
-    ///     g
-    /// }
-    /// let g = store(g);
-    /// assert!(g.is_terminated());
     /// # });
     /// ```
     #[must_use = "streams do nothing unless polled (iterate with `async_for!` or `StreamExt::next`)"]
@@ -819,10 +814,10 @@ pin_project_lite::pin_project! {
     /// use futures::StreamExt;
     ///
     /// # futures::executor::block_on(async {
-    /// let mut lines = try_generator(|co| async move {
+    /// let mut lines = std::pin::pin!(try_generator(|co| async move {
     ///     co.yield_("header").await;
     ///     Err::<(), _>("connection reset")
-    /// });
+    /// }));
     /// assert_eq!(lines.next().await, Some(Ok("header")));
     /// assert_eq!(lines.next().await, Some(Err("connection reset")));
     /// assert_eq!(lines.next().await, None); // the error ends the stream

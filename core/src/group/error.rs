@@ -268,16 +268,21 @@ impl<E> Failure<E> {
     /// ```
     /// # use asyncio_core::group::scope;
     /// # futures::executor::block_on(async {
-    /// let err = scope(async |s| {
-    ///     s.spawn_named("named", async { Err::<(), _>(1) });
-    ///     s.spawn(async { Err::<(), _>(2) });
+    /// let named = scope(async |s| {
+    ///     s.spawn_named("fetch-1", async { Err::<(), _>("404") });
     ///     Ok(())
     /// })
     /// .await
     /// .unwrap_err();
-    /// let mut names: Vec<_> = err.iter().map(|f| (*f.error(), f.name())).collect();
-    /// names.sort();
-    /// assert_eq!(names, [(1, Some("named")), (2, None)]);
+    /// assert_eq!(named.failures()[0].name(), Some("fetch-1"));
+    ///
+    /// let unnamed = scope(async |s| {
+    ///     s.spawn(async { Err::<(), _>("404") });
+    ///     Ok(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// assert_eq!(unnamed.failures()[0].name(), None);
     /// # });
     /// ```
     pub fn name(&self) -> Option<&str> {
@@ -315,16 +320,16 @@ impl<E> Failure<E> {
     /// ```
     /// # use asyncio_core::group::scope;
     /// # futures::executor::block_on(async {
-    /// let err = scope(async |s| {
-    ///     s.spawn(async { Err::<(), _>("child") });
-    ///     asyncio_core::yield_now().await; // let the child fail first
-    ///     Err::<(), _>("body")
+    /// let child = scope(async |s| {
+    ///     s.spawn(async { Err::<(), _>("child failed") });
+    ///     Ok(())
     /// })
     /// .await
     /// .unwrap_err();
-    /// let kinds: Vec<_> = err.iter().map(|f| (*f.error(), f.is_body())).collect();
-    /// assert!(kinds.contains(&("child", false)));
-    /// assert!(kinds.contains(&("body", true)));
+    /// assert!(!child.failures()[0].is_body());
+    ///
+    /// let body = scope(async |_s| Err::<(), _>("body failed")).await.unwrap_err();
+    /// assert!(body.failures()[0].is_body());
     /// # });
     /// ```
     pub fn is_body(&self) -> bool {
