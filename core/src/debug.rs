@@ -97,7 +97,8 @@ pub(crate) enum Kind {
     GroupChild,
 }
 
-/// Who a slow poll belongs to.
+/// Who a slow poll, or an unretrieved panic, belongs to.
+#[derive(Clone)]
 pub(crate) struct TaskLabel {
     pub(crate) kind: Kind,
     pub(crate) name: Option<Arc<str>>,

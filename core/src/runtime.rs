@@ -465,8 +465,18 @@ pub(crate) fn surely_in_runtime() -> bool {
     IN_LOOP.with(Cell::get) || POOL_THREAD.with(Cell::get) || tokio::task::try_id().is_some()
 }
 
-/// Panics with the "no running event loop" message if no tokio runtime is entered on
-/// this thread. `what` names the function that needs one.
+/// Panics with the "no running event loop" message unless a tokio runtime is entered
+/// on this thread. `what` names the function that needs one. The common case is a
+/// thread-local read; only off the loop's threads does it ask tokio.
+#[track_caller]
+#[inline]
+pub(crate) fn ensure_loop(what: &str) {
+    if !surely_in_runtime() && tokio::runtime::Handle::try_current().is_err() {
+        no_loop(what);
+    }
+}
+
+/// As [`ensure_loop`], for callers that need the runtime's handle.
 #[track_caller]
 pub(crate) fn expect_loop(what: &str) -> tokio::runtime::Handle {
     match tokio::runtime::Handle::try_current() {

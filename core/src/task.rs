@@ -73,8 +73,8 @@ pub async fn yield_now() {
     tokio::task::yield_now().await;
 }
 
-use crate::debug::{Instrumented, TaskLabel};
-use crate::runtime::{expect_loop, no_loop};
+use crate::debug::{Instrumented, Kind, TaskLabel};
+use crate::runtime::{ensure_loop, expect_loop};
 
 /// A spawned task: a future of its output. Dropping it cancels the task.
 ///
@@ -92,25 +92,10 @@ use crate::runtime::{expect_loop, no_loop};
 #[must_use = "dropping a Task cancels it: `.await` it for its output, or call `.detach()` to let it run in the background"]
 pub struct Task<T> {
     handle: Option<JoinHandle<T>>,
-    meta: Meta,
+    meta: TaskLabel,
     /// How to watch the task for an unretrieved panic once detached: spawns the
     /// watcher with `tokio::spawn` or `spawn_local` to match the task's `Send`-ness.
-    on_detach: fn(JoinHandle<T>, Meta),
-}
-
-#[derive(Clone)]
-pub(crate) struct Meta {
-    name: Option<Arc<str>>,
-    location: &'static Location<'static>,
-}
-
-impl Meta {
-    fn describe(&self) -> String {
-        match &self.name {
-            Some(name) => format!("task '{name}' (spawned at {})", self.location),
-            None => format!("task spawned at {}", self.location),
-        }
-    }
+    on_detach: fn(JoinHandle<T>, TaskLabel),
 }
 
 impl<T> Task<T> {
@@ -222,7 +207,7 @@ impl<T> Future for Task<T> {
             Err(e) if e.is_panic() => resume_unwind(e.into_panic()),
             Err(_) => panic!(
                 "{} was cancelled because its event loop shut down",
-                self.meta.describe()
+                self.meta
             ),
         })
     }
@@ -328,14 +313,12 @@ where
 {
     let location = Location::caller();
     let handle = expect_loop("to_thread").spawn_blocking(|| crate::runtime::in_to_thread(f));
-    Task::new(
-        handle,
-        Meta {
-            name: None,
-            location,
-        },
-        watch_send,
-    )
+    let label = TaskLabel {
+        kind: Kind::Task,
+        name: None,
+        location,
+    };
+    Task::new(handle, label, watch_send)
 }
 
 /// Spawns tasks with options (a name): asyncio's `create_task(coro, name=...)`.
@@ -421,12 +404,12 @@ impl Builder {
         F: Send, // a `!Send` future cannot move to another thread: use `.spawn_local(fut)` instead
         F::Output: Send + 'static,
     {
-        let location = Location::caller();
+        let label = self.label(Location::caller());
         let handle = match crate::runtime::debug_threshold() {
             None => spawn_send(future),
-            Some(t) => spawn_send(Instrumented::new(future, self.label(location), t)),
+            Some(t) => spawn_send(Instrumented::new(future, label.clone(), t)),
         };
-        Task::new(handle, self.meta(location), watch_send)
+        Task::new(handle, label, watch_send)
     }
 
     /// Spawns a `!Send` future on the current thread; see [`spawn_local`].
@@ -457,31 +440,20 @@ impl Builder {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let location = Location::caller();
-        if !crate::runtime::surely_in_runtime() && tokio::runtime::Handle::try_current().is_err() {
-            no_loop("spawn_local");
-        }
+        let label = self.label(Location::caller());
+        ensure_loop("spawn_local");
         let handle = match crate::runtime::debug_threshold() {
             None => crate::runtime::spawn_local_inner(future),
-            Some(t) => crate::runtime::spawn_local_inner(Instrumented::new(
-                future,
-                self.label(location),
-                t,
-            )),
+            Some(t) => {
+                crate::runtime::spawn_local_inner(Instrumented::new(future, label.clone(), t))
+            }
         };
-        Task::new(handle, self.meta(location), watch_local)
+        Task::new(handle, label, watch_local)
     }
 
-    fn label(&self, location: &'static Location<'static>) -> TaskLabel {
+    fn label(self, location: &'static Location<'static>) -> TaskLabel {
         TaskLabel {
-            kind: crate::debug::Kind::Task,
-            name: self.name.clone(),
-            location,
-        }
-    }
-
-    fn meta(self, location: &'static Location<'static>) -> Meta {
-        Meta {
+            kind: Kind::Task,
             name: self.name,
             location,
         }
@@ -489,7 +461,11 @@ impl Builder {
 }
 
 impl<T> Task<T> {
-    fn new(handle: JoinHandle<T>, meta: Meta, on_detach: fn(JoinHandle<T>, Meta)) -> Self {
+    fn new(
+        handle: JoinHandle<T>,
+        meta: TaskLabel,
+        on_detach: fn(JoinHandle<T>, TaskLabel),
+    ) -> Self {
         Task {
             handle: Some(handle),
             meta,
@@ -506,17 +482,11 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    if crate::runtime::surely_in_runtime() {
-        tokio::spawn(future)
-    } else {
-        match tokio::runtime::Handle::try_current() {
-            Ok(h) => h.spawn(future),
-            Err(_) => no_loop("spawn"),
-        }
-    }
+    ensure_loop("spawn");
+    tokio::spawn(future)
 }
 
-fn report_unretrieved<T>(res: Result<T, tokio::task::JoinError>, meta: &Meta) {
+fn report_unretrieved<T>(res: Result<T, tokio::task::JoinError>, meta: &TaskLabel) {
     if let Err(e) = res {
         if e.is_panic() {
             let payload = e.into_panic();
@@ -528,19 +498,19 @@ fn report_unretrieved<T>(res: Result<T, tokio::task::JoinError>, meta: &Meta) {
             crate::debug::emit(&format!(
                 "asyncio: {} panicked and nobody awaited it (task exception was never \
                  retrieved): {msg}",
-                meta.describe()
+                meta
             ));
         }
     }
 }
 
-fn watch_send<T: Send + 'static>(handle: JoinHandle<T>, meta: Meta) {
+fn watch_send<T: Send + 'static>(handle: JoinHandle<T>, meta: TaskLabel) {
     if let Ok(rt) = tokio::runtime::Handle::try_current() {
         rt.spawn(async move { report_unretrieved(handle.await, &meta) });
     }
 }
 
-fn watch_local<T: 'static>(handle: JoinHandle<T>, meta: Meta) {
+fn watch_local<T: 'static>(handle: JoinHandle<T>, meta: TaskLabel) {
     if tokio::runtime::Handle::try_current().is_ok() {
         crate::runtime::spawn_local_inner(async move { report_unretrieved(handle.await, &meta) });
     }

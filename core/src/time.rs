@@ -51,7 +51,7 @@ pub use tokio::time::{Instant, Sleep};
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    crate::runtime::expect_loop("sleep");
+    crate::runtime::ensure_loop("sleep");
     tokio::time::sleep(duration)
 }
 
@@ -74,7 +74,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    crate::runtime::expect_loop("sleep_until");
+    crate::runtime::ensure_loop("sleep_until");
     tokio::time::sleep_until(deadline)
 }
 
@@ -104,7 +104,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// ```
 #[track_caller]
 pub fn timeout<F: IntoFuture>(limit: Duration, future: F) -> Timeout<F::IntoFuture> {
-    crate::runtime::expect_loop("timeout");
+    crate::runtime::ensure_loop("timeout");
     Timeout {
         inner: tokio::time::timeout(limit, future.into_future()),
         limit,

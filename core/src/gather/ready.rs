@@ -191,14 +191,6 @@ impl ReadyQueue {
         f(&waker)
     }
 
-    /// Queues child `i` as if its waker had fired (used to start children later, e.g.
-    /// under `limit`). `gather_all` starts children directly; kept for `scope`.
-    #[allow(dead_code)]
-    pub(crate) fn enqueue(&mut self, i: usize) {
-        // SAFETY: node `i` is alive (owner reference).
-        unsafe { wake_node(self.node(i)) }
-    }
-
     /// Pops the next woken child, or returns `None` — having cleared `POLLING` — when no
     /// wake is pending. Must be called between `begin` and the end of the poll.
     pub(crate) fn pop(&mut self) -> Option<usize> {
@@ -412,11 +404,12 @@ mod tests {
         let (_count, p) = parent();
         let mut q = ReadyQueue::new(3);
         q.begin(&p);
-        q.enqueue(1);
-        q.enqueue(2);
+        let wake = |q: &ReadyQueue, i| q.with_waker(i, |w| w.wake_by_ref());
+        wake(&q, 1);
+        wake(&q, 2);
         assert_eq!(q.pop(), Some(1));
         // Re-wake 1 while 2 is still in the batch: 1 comes after 2.
-        q.enqueue(1);
+        wake(&q, 1);
         assert_eq!(q.pop(), Some(2));
         assert_eq!(q.pop(), Some(1));
         assert_eq!(q.pop(), None);
