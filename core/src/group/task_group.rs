@@ -11,11 +11,14 @@ use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
 use pin_project_lite::pin_project;
-use tokio::sync::{Notify, futures::OwnedNotified};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::error::{ChildError, Failure, GroupError};
 use super::state::GroupState;
+
+mod link;
+use link::{Link, Sites};
 
 type Payload = Box<dyn Any + Send + 'static>;
 
@@ -34,6 +37,54 @@ struct Shared<E> {
     failures: Mutex<Vec<Failure<E>>>,
     panic: Mutex<Option<Payload>>,
     runtime: tokio::runtime::Handle,
+    /// Spawn locations of unnamed children (see [`link`]).
+    sites: Sites<E>,
+    /// Keeps every child's task cell until this group's side frees it: see
+    /// [`Cells`].
+    cells: Option<Mutex<Cells>>,
+}
+
+/// A reference to each child's tokio task, so that the memory of a finished child is
+/// freed by the thread that spawns (in a sweep) or by the group's driver — not by the
+/// worker thread that ran the child. Under the multi-threaded loop a free on another
+/// thread than the allocation's goes to glibc's arena lock, which the spawning thread
+/// is taking for every new task: a group of 100,000 children spent about half its time
+/// there (BENCHMARKS.md). A current-thread loop frees on its own thread anyway, so
+/// there the list is not kept (`None`).
+///
+/// Sweeps run when the list has doubled and at least half of it has finished, so they
+/// cost O(1) amortized per spawn, never scan children that are all still running, and
+/// keep a long-lived group's list within a small multiple of its live children.
+struct Cells {
+    handles: Vec<tokio::task::AbortHandle>,
+    sweep_at: usize,
+}
+
+impl Cells {
+    const FIRST_SWEEP: usize = 64;
+
+    fn new(runtime: &tokio::runtime::Handle) -> Option<Self> {
+        match runtime.runtime_flavor() {
+            tokio::runtime::RuntimeFlavor::CurrentThread => None,
+            _ => Some(Cells {
+                handles: Vec::new(),
+                sweep_at: Self::FIRST_SWEEP,
+            }),
+        }
+    }
+
+    fn keep(&mut self, handle: tokio::task::AbortHandle, live: usize) {
+        let len = self.handles.len();
+        if len >= self.sweep_at {
+            // `live` counts children whose future still exists; the rest have finished
+            // or are about to.
+            if len.saturating_sub(live) >= len / 2 {
+                self.handles.retain(|h| !h.is_finished());
+            }
+            self.sweep_at = (self.handles.len() * 2).max(Self::FIRST_SWEEP);
+        }
+        self.handles.push(handle);
+    }
 }
 
 impl<E> Shared<E> {
@@ -242,6 +293,8 @@ impl<E: Send + 'static> TaskGroup<E> {
             driver: AtomicWaker::new(),
             failures: Mutex::new(Vec::new()),
             panic: Mutex::new(None),
+            sites: Sites::new(),
+            cells: Cells::new(&runtime).map(Mutex::new),
             runtime,
         });
         let fut = body(TaskGroup {
@@ -399,13 +452,18 @@ impl<E: Send + 'static> TaskGroup<E> {
         }
         let child = Child {
             future,
-            notified: None,
-            name: name.clone(),
-            location,
-            guard: LiveGuard(shared.clone()),
+            link: Link::new(shared.clone(), location, name.clone()),
         };
+        let handle = spawn(&shared.runtime, child);
+        if let Some(cells) = &shared.cells {
+            let live = shared.state.live();
+            cells
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .keep(handle.abort_handle(), live);
+        }
         GroupTask {
-            handle: Some(spawn(&shared.runtime, child)),
+            handle: Some(handle),
             name,
         }
     }
@@ -453,28 +511,15 @@ fn arc_name(name: impl Into<Cow<'static, str>>) -> Arc<str> {
     }
 }
 
-/// Keeps the group open while a child's future exists. Declared last in [`Child`], so
-/// it is dropped after the child's future.
-struct LiveGuard<E>(Arc<Shared<E>>);
-
-impl<E> Drop for LiveGuard<E> {
-    fn drop(&mut self) {
-        self.0.release();
-    }
-}
-
 pin_project! {
     /// A child as spawned on the runtime: the user's future, watched for failure,
-    /// panic and group cancellation.
+    /// panic and group cancellation. Two fields only, so that a trivial child fits
+    /// tokio's smallest task cell (see [`link`]).
     struct Child<F, E> {
         #[pin]
         future: F,
-        // Created the first time the child is pending (boxed: children that finish
-        // on their first poll pay nothing for it).
-        notified: Option<Pin<Box<OwnedNotified>>>,
-        name: Option<Arc<str>>,
-        location: &'static Location<'static>,
-        guard: LiveGuard<E>,
+        // Declared after `future`: dropped after it, then leaves the live count.
+        link: Link<E>,
     }
 }
 
@@ -486,8 +531,8 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let shared = &this.guard.0;
-        if shared.state.is_cancelled() {
+        let link = this.link;
+        if link.shared().state.is_cancelled() {
             return Poll::Ready(Err(ChildError::Cancelled));
         }
         let future = this.future;
@@ -499,38 +544,23 @@ where
         if let (Some(threshold), Some(started)) = (debug, started) {
             crate::debug::check_poll(started, threshold, || crate::debug::TaskLabel {
                 kind: crate::debug::Kind::GroupChild,
-                name: this.name.clone(),
-                location: this.location,
+                name: link.name().cloned(),
+                location: link.location(),
             });
         }
         match res {
             Ok(Poll::Ready(Ok(v))) => Poll::Ready(Ok(v)),
             Ok(Poll::Ready(Err(e))) => {
-                shared.fail(Failure::child(e, this.name.clone(), this.location));
+                let failure = Failure::child(e, link.name().cloned(), link.location());
+                link.shared().fail(failure);
                 Poll::Ready(Err(ChildError::Failed))
             }
-            Ok(Poll::Pending) => {
-                let notified = match this.notified {
-                    Some(n) => n,
-                    None => {
-                        // Created, then the flag re-checked: a cancel either set the
-                        // flag before this point or notifies this `OwnedNotified`.
-                        let n = this
-                            .notified
-                            .insert(Box::pin(shared.cancel.clone().notified_owned()));
-                        if shared.state.is_cancelled() {
-                            return Poll::Ready(Err(ChildError::Cancelled));
-                        }
-                        n
-                    }
-                };
-                match notified.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Err(ChildError::Cancelled)),
-                    Poll::Pending => Poll::Pending,
-                }
-            }
+            Ok(Poll::Pending) => match link.poll_cancelled(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(ChildError::Cancelled)),
+                Poll::Pending => Poll::Pending,
+            },
             Err(payload) => {
-                shared.panicked(payload);
+                link.shared().panicked(payload);
                 Poll::Ready(Err(ChildError::Panicked))
             }
         }
@@ -719,6 +749,12 @@ where
             return Poll::Pending;
         }
         *this.done = true;
+        // Every child's future is gone: free their cells here (see `Cells`).
+        if let Some(cells) = &shared.cells {
+            drop(std::mem::take(
+                &mut cells.lock().unwrap_or_else(PoisonError::into_inner).handles,
+            ));
+        }
         if let Some(payload) = shared
             .panic
             .lock()
