@@ -39,3 +39,57 @@ fn failure_cancels_a_body_that_borrows_its_own_locals() {
         assert_eq!(ok, Ok(5));
     });
 }
+
+/// Every shape of a child's link (see `task_group/link.rs`): unnamed children from two
+/// spawn sites (shared sites), children that are pending first (their link moves to
+/// its own allocation), named ones; each child's future is dropped exactly once and the
+/// group finishes.
+#[test]
+fn child_links_pending_named_and_shared_sites() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    struct Count(Arc<AtomicUsize>);
+    impl Drop for Count {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    let drops = Arc::new(AtomicUsize::new(0));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let sum = rt.block_on(async {
+        TaskGroup::run(async |tg| {
+            let mut handles = Vec::new();
+            for i in 0..3u32 {
+                let c = Count(drops.clone());
+                handles.push(tg.spawn(async move {
+                    let _c = c;
+                    Ok::<_, ()>(i)
+                }));
+                let c = Count(drops.clone());
+                handles.push(tg.spawn(async move {
+                    let _c = c;
+                    tokio::task::yield_now().await; // pending once
+                    Ok(10 * i)
+                }));
+                let c = Count(drops.clone());
+                handles.push(tg.spawn_named(format!("n{i}"), async move {
+                    let _c = c;
+                    tokio::task::yield_now().await;
+                    Ok(100 * i)
+                }));
+            }
+            let mut sum = 0;
+            for h in handles {
+                sum += h.await.unwrap();
+            }
+            Ok(sum)
+        })
+        .await
+    });
+    assert_eq!(sum, Ok(333));
+    assert_eq!(drops.load(SeqCst), 9);
+}
