@@ -539,3 +539,122 @@ fn random_mix_drops_every_child_exactly_once() {
         }
     }
 }
+
+/// 10,000 children completing one at a time in a shuffled order (each completion
+/// fires the next child's channel) cost exactly 2 polls per child: one to start, one
+/// when woken — no scan over the other children.
+#[test]
+fn one_at_a_time_costs_two_polls_per_child() {
+    let n = if cfg!(miri) { 200 } else { 10_000 };
+    let polls = Cell::new(0usize);
+    let finished = RefCell::new(Vec::new());
+    // A fixed permutation (7919 is prime, so coprime with n): the k-th to finish is
+    // child order[k].
+    let order: Vec<usize> = (0..n).map(|i| (i * 7919) % n).collect();
+    let (txs, rxs): (Vec<_>, Vec<_>) = (0..n).map(|_| oneshot::channel::<()>()).unzip();
+    let mut txs: Vec<Option<_>> = txs.into_iter().map(Some).collect();
+    let mut next: Vec<Option<oneshot::Sender<()>>> = (0..n).map(|_| None).collect();
+    for k in 0..n - 1 {
+        next[order[k]] = txs[order[k + 1]].take();
+    }
+    let first = txs[order[0]].take().unwrap();
+    let (polls_ref, finished_ref) = (&polls, &finished);
+    block_on(scope(async |s| {
+        for (i, (mut rx, mut then)) in rxs.into_iter().zip(next).enumerate() {
+            s.spawn(futures::future::poll_fn(move |cx| {
+                polls_ref.set(polls_ref.get() + 1);
+                if rx.poll_unpin(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                finished_ref.borrow_mut().push(i);
+                if let Some(tx) = then.take() {
+                    tx.send(()).unwrap();
+                }
+                Poll::Ready(Ok::<_, ()>(()))
+            }));
+        }
+        yield_once().await; // every child is waiting
+        first.send(()).unwrap();
+        Ok(())
+    }))
+    .unwrap();
+    assert_eq!(*finished.borrow(), order);
+    assert_eq!(polls.get(), 2 * n);
+}
+
+/// Children that wake themselves on every poll do not keep the scope's poll going:
+/// each poll of the scope polls at most `max(children, 32)` of them, then the scope
+/// wakes itself and returns, so the executor can run other tasks.
+#[test]
+fn busy_children_yield_to_the_executor() {
+    struct Count(std::sync::atomic::AtomicUsize);
+    impl std::task::Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let n = if cfg!(miri) { 50 } else { 1000 };
+    let polls = Cell::new(0usize);
+    let stop = Cell::new(false);
+    let (polls_ref, stop_ref) = (&polls, &stop);
+    let mut fut = std::pin::pin!(scope(async |s| {
+        for _ in 0..n {
+            s.spawn(futures::future::poll_fn(move |cx| {
+                polls_ref.set(polls_ref.get() + 1);
+                if stop_ref.get() {
+                    return Poll::Ready(Ok::<_, ()>(()));
+                }
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }));
+        }
+        Ok(())
+    }));
+    let count = std::sync::Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(count.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    let woken = || count.0.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(fut.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(polls.get(), n); // every new child once, then the budget ran out
+    assert_eq!(woken(), 1); // the scope asked to be polled again
+    assert!(fut.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(polls.get(), 2 * n);
+    assert_eq!(woken(), 2);
+    stop.set(true);
+    assert!(fut.as_mut().poll(&mut cx).is_ready());
+    assert_eq!(polls.get(), 3 * n);
+}
+
+/// A child spawned while the scope is idle (from outside its poll, through a `Scope`
+/// that escaped) wakes the scope: it does not wait for an unrelated wake.
+#[test]
+fn a_spawn_into_an_idle_scope_wakes_it() {
+    use futures::task::LocalSpawnExt;
+    let mut pool = futures::executor::LocalPool::new();
+    let spawner = pool.spawner();
+    let (scope_tx, scope_rx) = oneshot::channel::<Scope<'static, ()>>();
+    let (gate_tx, gate_rx) = oneshot::channel::<()>();
+    let done = Rc::new(Cell::new(false));
+    let done_ref = done.clone();
+    spawner
+        .spawn_local(async move {
+            scope(async move |s: Scope<'static, ()>| {
+                assert!(scope_tx.send(s.clone()).is_ok());
+                s.spawn(async move { gate_rx.await.map_err(drop) }); // keeps it open
+                Ok(())
+            })
+            .await
+            .unwrap();
+            done_ref.set(true);
+        })
+        .unwrap();
+    spawner
+        .spawn_local(async move {
+            let s = scope_rx.await.unwrap();
+            // The scope is idle now: its only child waits for the gate.
+            s.spawn(async move { gate_tx.send(()).map_err(drop) });
+        })
+        .unwrap();
+    pool.run_until_stalled();
+    assert!(done.get());
+}

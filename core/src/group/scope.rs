@@ -1,23 +1,37 @@
 //! [`scope`]: children polled inside the current task, so they may borrow.
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, UnsafeCell};
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::pin::Pin;
+use std::ptr::{self, NonNull};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use futures_util::stream::{FuturesUnordered, StreamExt};
 use pin_project_lite::pin_project;
 
 use super::error::{ChildError, Failure, GroupError};
 
+mod set;
+
+use set::{ChildSet, LocalRef, Payload};
+
+/// The synchronisation types `set` uses (swapped for loom's in the loom test).
+mod sync {
+    pub(crate) use futures_util::task::AtomicWaker;
+    pub(crate) use std::sync::Arc;
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, fence};
+}
+
 struct Inner<'env, E> {
-    /// Children spawned since the scope last polled its set.
-    incoming: RefCell<Vec<Entry<'env>>>,
+    /// The running children.
+    set: ChildSet,
+    /// Ties `Inner` to `'env`: children borrow from it.
+    _env: PhantomData<&'env ()>,
     closed: Cell<bool>,
     cancelled: Cell<bool>,
     supervisor: bool,
@@ -61,11 +75,13 @@ impl<E> Inner<'_, E> {
 /// The scope's future is `!Send` (children need not be `Send`), so await it in the
 /// main future, in a `spawn_local` task, or under any single-threaded executor.
 ///
-/// Only the children that were woken are polled (O(woken) per wake-up, not O(n)): the
-/// children live in a `FuturesUnordered` (one allocation per child, shared with the
-/// child's [`ScopeTask`] handle). Unlike a bare `FuturesUnordered` in a `select!`
-/// loop (futures-rs#2387), the children are polled on every poll of the scope, so
-/// they cannot starve while the body awaits something else.
+/// Only the children that were woken are polled (O(woken) per wake-up, not O(n)). Each
+/// child is one allocation, shared by the scope, the child's wakers and its
+/// [`ScopeTask`] handle, like a `FuturesUnordered` node. Unlike a bare
+/// `FuturesUnordered` in a `select!` loop (futures-rs#2387), the children are polled on
+/// every poll of the scope, so they cannot starve while the body awaits something else;
+/// and one poll of the scope polls at most `max(children, 32)` of them before it yields
+/// to the executor, so children that keep waking themselves cannot starve it.
 ///
 /// # Examples
 ///
@@ -126,7 +142,8 @@ where
     E: 'env,
 {
     let inner = Rc::new(Inner {
-        incoming: RefCell::new(Vec::new()),
+        set: ChildSet::new(),
+        _env: PhantomData,
         closed: Cell::new(false),
         cancelled: Cell::new(false),
         supervisor,
@@ -138,7 +155,6 @@ where
     ScopeFuture {
         body: Some(fut),
         body_running: true,
-        children: FuturesUnordered::new(),
         inner,
         output: None,
         done: false,
@@ -181,6 +197,7 @@ impl<E> Clone for Scope<'_, E> {
 impl<E> fmt::Debug for Scope<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
+            .field("children", &self.inner.set.len())
             .field("closed", &self.inner.closed.get())
             .field("cancelling", &self.inner.cancelled.get())
             .field("supervisor", &self.inner.supervisor)
@@ -275,18 +292,27 @@ impl<'env, E: 'env> Scope<'env, E> {
         } else {
             (Some(future), Slot::Waiting(None))
         };
-        let cell = Rc::pin(ChildCell {
-            future: RefCell::new(future),
+        let cell = ChildCell {
             slot: RefCell::new(slot),
-            inner: self.inner.clone(),
+            future: UnsafeCell::new(future),
+            inner: Rc::as_ptr(&self.inner),
             name: name.clone(),
             location,
-        });
-        if !closed {
-            let entry: Pin<Rc<dyn Child + 'env>> = cell.clone();
-            self.inner.incoming.borrow_mut().push(Entry(entry));
+        };
+        let (node, payload) = if closed {
+            set::detached(cell)
+        } else {
+            self.inner.set.insert(cell)
+        };
+        // SAFETY: `payload` points to the live cell (kept alive by `node`); the field
+        // pointer keeps the allocation's provenance.
+        let slot = unsafe { NonNull::new_unchecked(ptr::addr_of_mut!((*payload.as_ptr()).slot)) };
+        ScopeTask {
+            node,
+            slot,
+            name,
+            _env: PhantomData,
         }
-        ScopeTask { cell, name }
     }
 
     /// Whether the scope accepts no more children (it failed or finished).
@@ -308,13 +334,16 @@ enum Slot<T> {
     Taken,
 }
 
-/// One allocation per child: its future, the slot its handle reads, and its name.
-/// Always behind `Pin<Rc<..>>` (shared by the scope's set and the handle).
+/// A child: its future, the slot its handle reads, and its name. It lives in the
+/// child's node in the scope's [`ChildSet`] (one allocation per child).
 struct ChildCell<'env, F, T, E> {
-    /// Structurally pinned: never moved out, only dropped in place (set to `None`).
-    future: RefCell<Option<F>>,
     slot: RefCell<Slot<T>>,
-    inner: Rc<Inner<'env, E>>,
+    /// Structurally pinned: never moved out, only dropped in place (set to `None`).
+    /// Only the set touches it (`Payload::poll`/`cancel`), never re-entrantly.
+    future: UnsafeCell<Option<F>>,
+    /// The scope's state; alive whenever the set polls or cancels the child, since the
+    /// set lives in it.
+    inner: *const Inner<'env, E>,
     name: Option<Arc<str>>,
     location: &'static Location<'static>,
 }
@@ -328,45 +357,32 @@ impl<F, T, E> ChildCell<'_, F, T, E> {
     }
 }
 
-/// The scope's view of a child (type-erased).
-trait Child {
-    fn poll_child(self: Pin<&Self>, cx: &mut Context<'_>) -> Poll<()>;
-    /// Drops the child's future if it has not finished.
-    fn cancel(self: Pin<&Self>);
-}
-
-/// The handle's view of a child.
-trait HasSlot<T> {
-    fn slot(&self) -> &RefCell<Slot<T>>;
-}
-
-impl<F, T, E> Child for ChildCell<'_, F, T, E>
+impl<F, T, E> Payload for ChildCell<'_, F, T, E>
 where
     F: Future<Output = Result<T, E>>,
 {
-    fn poll_child(self: Pin<&Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_ref();
-        let res = {
-            let mut guard = this.future.borrow_mut();
-            let Some(future) = guard.as_mut() else {
-                return Poll::Ready(());
-            };
-            // SAFETY: `self` is pinned, so the `ChildCell` never moves; `future` is
-            // structurally pinned in it: it is never moved out of the `Option`, only
-            // dropped in place (below and in `cancel`).
-            let future = unsafe { Pin::new_unchecked(future) };
-            let res = match future.poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(res) => res,
-            };
-            *guard = None; // drop the finished future now, in place
-            res
+        // SAFETY: only the set calls `poll` and `cancel`, on the owner's thread and never
+        // re-entrantly, so this is the only reference to the future. It is structurally
+        // pinned: the cell never moves (it is pinned in its node) and the future is
+        // never moved out of the `Option`, only dropped in place (here and in `cancel`).
+        let slot = unsafe { &mut *this.future.get() };
+        let Some(future) = slot.as_mut() else {
+            return Poll::Ready(());
         };
+        // SAFETY: see above.
+        let res = match unsafe { Pin::new_unchecked(future) }.poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(res) => res,
+        };
+        *slot = None; // drop the finished future now, in place
         let res = match res {
             Ok(v) => Ok(v),
             Err(e) => {
-                this.inner
-                    .fail(Failure::child(e, this.name.clone(), this.location));
+                // SAFETY: the set that polls this child lives in `*inner`.
+                let inner = unsafe { &*this.inner };
+                inner.fail(Failure::child(e, this.name.clone(), this.location));
                 Err(ChildError::Failed)
             }
         };
@@ -376,38 +392,13 @@ where
 
     fn cancel(self: Pin<&Self>) {
         let this = self.get_ref();
-        let mut guard = this.future.borrow_mut();
-        // Through `&mut` only: never move the pinned future (no `take()`), and never
-        // cover it with a shared reference (it may point into itself).
-        let running = guard.as_mut().is_some();
-        *guard = None; // drops the future in place
-        drop(guard);
+        // SAFETY: as in `poll`.
+        let slot = unsafe { &mut *this.future.get() };
+        let running = slot.is_some();
+        *slot = None; // drops the future in place
         if running {
             this.complete(Err(ChildError::Cancelled));
         }
-    }
-}
-
-impl<F, T, E> HasSlot<T> for ChildCell<'_, F, T, E> {
-    fn slot(&self) -> &RefCell<Slot<T>> {
-        &self.slot
-    }
-}
-
-/// A child in the scope's set. Dropping it (the scope was cancelled or dropped) drops
-/// the child's future even if its handle keeps the allocation alive.
-struct Entry<'env>(Pin<Rc<dyn Child + 'env>>);
-
-impl Future for Entry<'_> {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.0.as_ref().poll_child(cx)
-    }
-}
-
-impl Drop for Entry<'_> {
-    fn drop(&mut self) {
-        self.0.as_ref().cancel();
     }
 }
 
@@ -427,8 +418,20 @@ impl Drop for Entry<'_> {
 /// # });
 /// ```
 pub struct ScopeTask<'env, T> {
-    cell: Pin<Rc<dyn HasSlot<T> + 'env>>,
+    /// Keeps the child's cell alive (`!Send`).
+    node: LocalRef,
+    /// The cell's slot.
+    slot: NonNull<RefCell<Slot<T>>>,
     name: Option<Arc<str>>,
+    _env: PhantomData<(&'env (), T)>,
+}
+
+impl<T> ScopeTask<'_, T> {
+    fn slot(&self) -> &RefCell<Slot<T>> {
+        let _ = &self.node;
+        // SAFETY: `node` keeps the cell, and so the slot, alive.
+        unsafe { self.slot.as_ref() }
+    }
 }
 
 impl<T> ScopeTask<'_, T> {
@@ -464,7 +467,7 @@ impl<T> ScopeTask<'_, T> {
     /// # });
     /// ```
     pub fn is_finished(&self) -> bool {
-        !matches!(*self.cell.slot().borrow(), Slot::Waiting(_))
+        !matches!(*self.slot().borrow(), Slot::Waiting(_))
     }
 }
 
@@ -472,7 +475,7 @@ impl<T> Future for ScopeTask<'_, T> {
     type Output = Result<T, ChildError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut slot = self.cell.slot().borrow_mut();
+        let mut slot = self.slot().borrow_mut();
         match &mut *slot {
             Slot::Waiting(w) => {
                 match w {
@@ -504,7 +507,6 @@ pin_project! {
         #[pin]
         body: Option<Fut>,
         body_running: bool,
-        children: FuturesUnordered<Entry<'env>>,
         inner: Rc<Inner<'env, E>>,
         output: Option<T>,
         done: bool,
@@ -512,11 +514,12 @@ pin_project! {
 
     impl<'env, Fut, T, E> PinnedDrop for ScopeFuture<'env, Fut, T, E> {
         fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
+            let mut this = this.project();
             this.inner.cancel();
-            // Children in `incoming` hold the `Inner` that holds them: break the cycle.
-            let incoming = std::mem::take(&mut *this.inner.incoming.borrow_mut());
-            drop(incoming);
+            // The body first (as when the scope is cancelled), then every child; a
+            // `Scope` that escaped can spawn no more (`closed`).
+            this.body.set(None);
+            this.inner.set.close();
         }
     }
 }
@@ -534,59 +537,39 @@ where
         this.inner.cancel();
         this.body.set(None);
         *this.body_running = false;
-        *this.children = FuturesUnordered::new();
-        let incoming = std::mem::take(&mut *this.inner.incoming.borrow_mut());
-        drop(incoming);
+        this.inner.set.cancel_all();
+        this.inner.set.end();
     }
 
     fn poll_inner(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        {
-            let mut this = self.as_mut().project();
-            if *this.body_running {
-                if let Some(body) = this.body.as_mut().as_pin_mut() {
-                    if let Poll::Ready(res) = body.poll(cx) {
-                        this.body.set(None);
-                        *this.body_running = false;
-                        match res {
-                            Ok(v) => *this.output = Some(v),
-                            Err(e) => this.inner.fail(Failure::body(e)),
-                        }
-                    }
-                }
-            }
-        }
-        loop {
-            let this = self.as_mut().project();
-            if this.inner.cancelled.get() {
-                self.cancel_all();
-                return Poll::Ready(());
-            }
-            {
-                let mut incoming = this.inner.incoming.borrow_mut();
-                for child in incoming.drain(..) {
-                    this.children.push(child);
-                }
-            }
-            if this.children.is_empty() {
-                break;
-            }
-            match this.children.poll_next_unpin(cx) {
-                Poll::Ready(Some(())) => continue,
-                Poll::Ready(None) => break,
-                Poll::Pending => {
-                    if this.inner.incoming.borrow().is_empty() {
-                        break;
-                    }
-                }
-            }
-        }
         let this = self.as_mut().project();
-        if this.inner.cancelled.get() {
+        let inner: &Inner<'env, E> = this.inner;
+        // From here, wakes of children (say by the body) cost no wake of our parent.
+        inner.set.begin(cx.waker());
+        if *this.body_running {
+            let mut body = this.body;
+            if let Some(fut) = body.as_mut().as_pin_mut() {
+                if let Poll::Ready(res) = fut.poll(cx) {
+                    body.set(None);
+                    *this.body_running = false;
+                    match res {
+                        Ok(v) => *this.output = Some(v),
+                        Err(e) => inner.fail(Failure::body(e)),
+                    }
+                }
+            }
+        }
+        if !inner.cancelled.get() {
+            // Ends the poll of the set (`POLLING` cleared) whatever it returns.
+            inner.set.poll_children(cx, || inner.cancelled.get());
+        }
+        if inner.cancelled.get() {
             self.cancel_all();
             return Poll::Ready(());
         }
-        if !*this.body_running && this.children.is_empty() {
-            this.inner.closed.set(true);
+        if !*this.body_running && inner.set.is_empty() {
+            inner.closed.set(true);
+            inner.set.end();
             Poll::Ready(())
         } else {
             Poll::Pending
