@@ -68,7 +68,8 @@ struct Child {
 }
 
 impl Payload for Child {
-    fn poll(self: Pin<&Self>, cx: &mut Context<'_>) -> Poll<()> {
+    type Ctx = ();
+    fn poll(self: Pin<&Self>, cx: &mut Context<'_>, _: &()) -> Poll<()> {
         self.polls.set(self.polls.get() + 1);
         if self.polls.get() == 1 {
             *self.waker.borrow_mut() = Some(cx.waker().clone());
@@ -82,8 +83,8 @@ impl Payload for Child {
 }
 
 /// Inserts `n` children and polls them once, so each has handed out its waker.
-fn started(n: usize, p: &Waker) -> (ChildSet, Vec<Waker>, Rc<RefCell<Vec<usize>>>) {
-    let set = ChildSet::new();
+fn started(n: usize, p: &Waker) -> (ChildSet<()>, Vec<Waker>, Rc<RefCell<Vec<usize>>>) {
+    let set = ChildSet::<()>::new();
     let seen = Rc::new(RefCell::new(Vec::new()));
     let slots: Vec<_> = (0..n)
         .map(|id| {
@@ -100,7 +101,7 @@ fn started(n: usize, p: &Waker) -> (ChildSet, Vec<Waker>, Rc<RefCell<Vec<usize>>
         .collect();
     let mut cx = Context::from_waker(p);
     set.begin(p);
-    assert_eq!(set.poll_children(&mut cx, || false), Polled::Idle);
+    assert_eq!(set.poll_children(&mut cx, &(), || false), Polled::Idle);
     let wakers = slots
         .iter()
         .map(|w| w.borrow_mut().take().unwrap())
@@ -124,7 +125,7 @@ fn loom_scope_set_remote_wakes_are_never_lost() {
         });
         let mut cx = Context::from_waker(&p);
         set.begin(&p);
-        assert_eq!(set.poll_children(&mut cx, || false), Polled::Idle);
+        assert_eq!(set.poll_children(&mut cx, &(), || false), Polled::Idle);
         let handled = seen.borrow().len();
         t0.join().unwrap();
         t1.join().unwrap();
@@ -132,7 +133,7 @@ fn loom_scope_set_remote_wakes_are_never_lost() {
             assert!(count.0.load(SeqCst) > 0, "lost wake-up: handled {handled}");
         }
         set.begin(&p);
-        assert_eq!(set.poll_children(&mut cx, || false), Polled::Idle);
+        assert_eq!(set.poll_children(&mut cx, &(), || false), Polled::Idle);
         let mut all = seen.borrow().clone();
         all.sort();
         assert_eq!(all, vec![0, 1]);
@@ -171,7 +172,7 @@ fn loom_scope_set_wake_during_poll() {
         let t = thread::spawn(move || w.wake());
         let mut cx = Context::from_waker(&p);
         set.begin(&p);
-        set.poll_children(&mut cx, || false);
+        set.poll_children(&mut cx, &(), || false);
         t.join().unwrap();
         if seen.borrow().is_empty() {
             assert_eq!(
@@ -180,7 +181,7 @@ fn loom_scope_set_wake_during_poll() {
                 "a wake after the poll ended must wake the parent"
             );
             set.begin(&p);
-            set.poll_children(&mut cx, || false);
+            set.poll_children(&mut cx, &(), || false);
             assert_eq!(*seen.borrow(), vec![0]);
         }
     });

@@ -29,7 +29,7 @@ mod sync {
 
 struct Inner<'env, E> {
     /// The running children.
-    set: ChildSet,
+    set: ChildSet<Inner<'env, E>>,
     /// Ties `Inner` to `'env`: children borrow from it.
     _env: PhantomData<&'env ()>,
     closed: Cell<bool>,
@@ -292,12 +292,12 @@ impl<'env, E: 'env> Scope<'env, E> {
         } else {
             (Some(future), Slot::Waiting(None))
         };
+        let site = Site::new(name, location);
         let cell = ChildCell {
-            slot: RefCell::new(slot),
+            slot: UnsafeCell::new(slot),
             future: UnsafeCell::new(future),
-            inner: Rc::as_ptr(&self.inner),
-            name: name.clone(),
-            location,
+            site,
+            _scope: PhantomData,
         };
         let (node, payload) = if closed {
             set::detached(cell)
@@ -305,12 +305,18 @@ impl<'env, E: 'env> Scope<'env, E> {
             self.inner.set.insert(cell)
         };
         // SAFETY: `payload` points to the live cell (kept alive by `node`); the field
-        // pointer keeps the allocation's provenance.
-        let slot = unsafe { NonNull::new_unchecked(ptr::addr_of_mut!((*payload.as_ptr()).slot)) };
+        // pointers keep the allocation's provenance.
+        let (slot, site) = unsafe {
+            let cell = payload.as_ptr();
+            (
+                NonNull::new_unchecked(ptr::addr_of_mut!((*cell).slot)),
+                NonNull::new_unchecked(ptr::addr_of_mut!((*cell).site)),
+            )
+        };
         ScopeTask {
             node,
             slot,
-            name,
+            site,
             _env: PhantomData,
         }
     }
@@ -334,34 +340,95 @@ enum Slot<T> {
     Taken,
 }
 
-/// A child: its future, the slot its handle reads, and its name. It lives in the
-/// child's node in the scope's [`ChildSet`] (one allocation per child).
+/// Where a child was spawned, and its name if it has one, in one word (children are
+/// many, names rare): a `&'static Location` (tag bit clear) or, for a named child, a
+/// `Box<Named>` (tag bit set). Shared by the failure report and the handle.
+struct Site(NonNull<()>);
+
+struct Named {
+    name: Arc<str>,
+    location: &'static Location<'static>,
+}
+
+// Both pointees are at least 2-aligned, so bit 0 is free for the tag.
+const _: () = assert!(align_of::<Location<'static>>() >= 2 && align_of::<Named>() >= 2);
+
+impl Site {
+    fn new(name: Option<Arc<str>>, location: &'static Location<'static>) -> Site {
+        match name {
+            None => Site(NonNull::from(location).cast()),
+            Some(name) => {
+                let named = NonNull::from(Box::leak(Box::new(Named { name, location })));
+                Site(named.cast().map_addr(|a| a | 1))
+            }
+        }
+    }
+
+    /// The `Box<Named>` pointer, if the tag is set (bit cleared, provenance kept).
+    fn named_ptr(&self) -> Option<*mut Named> {
+        (self.0.addr().get() & 1 == 1).then(|| self.0.as_ptr().map_addr(|a| a & !1).cast())
+    }
+
+    fn named(&self) -> Option<&Named> {
+        // SAFETY: a set tag means `Site::new` leaked a `Box<Named>` here, owned by
+        // `self` until it is dropped.
+        self.named_ptr().map(|ptr| unsafe { &*ptr })
+    }
+
+    fn name(&self) -> Option<&Arc<str>> {
+        self.named().map(|n| &n.name)
+    }
+
+    fn location(&self) -> &'static Location<'static> {
+        match self.named() {
+            Some(n) => n.location,
+            // SAFETY: a clear tag means the word is a `&'static Location`.
+            None => unsafe { self.0.cast::<Location<'static>>().as_ref() },
+        }
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        if let Some(ptr) = self.named_ptr() {
+            // SAFETY: the box `Site::new` leaked, freed once, here.
+            drop(unsafe { Box::from_raw(ptr) });
+        }
+    }
+}
+
+/// A child: its future, the slot its handle reads, and where it was spawned. It lives
+/// in the child's node in the scope's [`ChildSet`] (one allocation per child), so it is
+/// kept small: the scope's state is passed to each poll rather than stored here.
 struct ChildCell<'env, F, T, E> {
-    slot: RefCell<Slot<T>>,
+    /// Read and written only on the owner's thread, in short accesses that run no user
+    /// code while the reference is live (a `RefCell` without the flag word).
+    slot: UnsafeCell<Slot<T>>,
     /// Structurally pinned: never moved out, only dropped in place (set to `None`).
     /// Only the set touches it (`Payload::poll`/`cancel`), never re-entrantly.
     future: UnsafeCell<Option<F>>,
-    /// The scope's state; alive whenever the set polls or cancels the child, since the
-    /// set lives in it.
-    inner: *const Inner<'env, E>,
-    name: Option<Arc<str>>,
-    location: &'static Location<'static>,
+    site: Site,
+    _scope: PhantomData<fn(&Inner<'env, E>)>,
 }
 
 impl<F, T, E> ChildCell<'_, F, T, E> {
     fn complete(&self, res: Result<T, ChildError>) {
-        let prev = std::mem::replace(&mut *self.slot.borrow_mut(), Slot::Done(res));
+        // SAFETY: owner thread; no other reference to the slot is live (see `slot`), and
+        // the waker runs after the access.
+        let prev = unsafe { std::mem::replace(&mut *self.slot.get(), Slot::Done(res)) };
         if let Slot::Waiting(Some(w)) = prev {
             w.wake();
         }
     }
 }
 
-impl<F, T, E> Payload for ChildCell<'_, F, T, E>
+impl<'env, F, T, E> Payload for ChildCell<'env, F, T, E>
 where
     F: Future<Output = Result<T, E>>,
 {
-    fn poll(self: Pin<&Self>, cx: &mut Context<'_>) -> Poll<()> {
+    type Ctx = Inner<'env, E>;
+
+    fn poll(self: Pin<&Self>, cx: &mut Context<'_>, inner: &Inner<'env, E>) -> Poll<()> {
         let this = self.get_ref();
         // SAFETY: only the set calls `poll` and `cancel`, on the owner's thread and never
         // re-entrantly, so this is the only reference to the future. It is structurally
@@ -380,9 +447,8 @@ where
         let res = match res {
             Ok(v) => Ok(v),
             Err(e) => {
-                // SAFETY: the set that polls this child lives in `*inner`.
-                let inner = unsafe { &*this.inner };
-                inner.fail(Failure::child(e, this.name.clone(), this.location));
+                let site = &this.site;
+                inner.fail(Failure::child(e, site.name().cloned(), site.location()));
                 Err(ChildError::Failed)
             }
         };
@@ -420,17 +486,18 @@ where
 pub struct ScopeTask<'env, T> {
     /// Keeps the child's cell alive (`!Send`).
     node: LocalRef,
-    /// The cell's slot.
-    slot: NonNull<RefCell<Slot<T>>>,
-    name: Option<Arc<str>>,
+    /// The cell's slot and site, alive while `node` is.
+    slot: NonNull<UnsafeCell<Slot<T>>>,
+    site: NonNull<Site>,
     _env: PhantomData<(&'env (), T)>,
 }
 
 impl<T> ScopeTask<'_, T> {
-    fn slot(&self) -> &RefCell<Slot<T>> {
+    /// The slot; the caller keeps the access short and runs no user code during it.
+    fn slot(&self) -> *mut Slot<T> {
         let _ = &self.node;
         // SAFETY: `node` keeps the cell, and so the slot, alive.
-        unsafe { self.slot.as_ref() }
+        unsafe { self.slot.as_ref() }.get()
     }
 }
 
@@ -449,7 +516,8 @@ impl<T> ScopeTask<'_, T> {
     /// # });
     /// ```
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        // SAFETY: `node` keeps the cell alive; the site is never written after spawn.
+        unsafe { self.site.as_ref() }.name().map(|n| &**n)
     }
 
     /// Whether the child has finished (or never started).
@@ -467,7 +535,8 @@ impl<T> ScopeTask<'_, T> {
     /// # });
     /// ```
     pub fn is_finished(&self) -> bool {
-        !matches!(*self.slot().borrow(), Slot::Waiting(_))
+        // SAFETY: a short read on the owner's thread (the handle is `!Send`).
+        !matches!(unsafe { &*self.slot() }, Slot::Waiting(_))
     }
 }
 
@@ -475,16 +544,19 @@ impl<T> Future for ScopeTask<'_, T> {
     type Output = Result<T, ChildError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut slot = self.slot().borrow_mut();
-        match &mut *slot {
-            Slot::Waiting(w) => {
-                match w {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    _ => *w = Some(cx.waker().clone()),
-                }
+        let slot = self.slot();
+        // SAFETY (each access below): the handle is `!Send`, so this is the owner's
+        // thread; each access is short and runs no user code while it is live (the
+        // waker is cloned before, and the old one dropped after).
+        match unsafe { &*slot } {
+            Slot::Waiting(Some(w)) if w.will_wake(cx.waker()) => Poll::Pending,
+            Slot::Waiting(_) => {
+                let waker = cx.waker().clone();
+                let old = unsafe { std::mem::replace(&mut *slot, Slot::Waiting(Some(waker))) };
+                drop(old);
                 Poll::Pending
             }
-            Slot::Done(_) => match std::mem::replace(&mut *slot, Slot::Taken) {
+            Slot::Done(_) => match unsafe { std::mem::replace(&mut *slot, Slot::Taken) } {
                 Slot::Done(res) => Poll::Ready(res),
                 _ => unreachable!(),
             },
@@ -496,7 +568,7 @@ impl<T> Future for ScopeTask<'_, T> {
 impl<T> fmt::Debug for ScopeTask<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScopeTask")
-            .field("name", &self.name)
+            .field("name", &self.name())
             .field("finished", &self.is_finished())
             .finish()
     }
@@ -561,7 +633,7 @@ where
         }
         if !inner.cancelled.get() {
             // Ends the poll of the set (`POLLING` cleared) whatever it returns.
-            inner.set.poll_children(cx, || inner.cancelled.get());
+            inner.set.poll_children(cx, inner, || inner.cancelled.get());
         }
         if inner.cancelled.get() {
             self.cancel_all();
