@@ -220,11 +220,19 @@ fn soak_task_group(rounds: usize, n: usize, seed: u64, flavor: Flavor) {
                 }
                 // Dropped children are freed by the loop at its own pace (tokio aborts
                 // asynchronously; ~61 tasks per turn): wait, bounded, for all of them.
-                for _ in 0..10_000 {
+                // Yielding alone is not enough under multi_thread: a worker the OS has
+                // descheduled (2 cores, 3 busy threads) can hold a child in its LIFO
+                // slot, which no other worker steals, for longer than 10,000 yields of
+                // this thread take; sleeping parks this thread and lets it run.
+                for turn in 0..20_000 {
                     if drops.iter().all(|d| d.load(SeqCst) != 0) {
                         break;
                     }
-                    tokio::task::yield_now().await;
+                    if turn < 1_000 {
+                        tokio::task::yield_now().await;
+                    } else {
+                        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    }
                 }
                 settle().await;
                 check_dropped_once(&drops);
