@@ -65,12 +65,15 @@
 
 mod error;
 mod scope;
+mod sites;
 mod state;
 mod task_group;
 
-/// The atomics `state` uses; `core/tests/loom_group.rs` swaps in loom's.
+/// The synchronisation types `state` and `sites` use; `core/tests/loom_group.rs` and
+/// `core/tests/loom_group_sites.rs` swap in loom's.
 mod sync {
-    pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use std::sync::{Arc, Mutex};
 }
 
 pub use error::{ChildError, Failure, GroupError};

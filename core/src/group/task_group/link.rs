@@ -23,8 +23,7 @@ use std::marker::PhantomData;
 use std::panic::Location;
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::sync::futures::OwnedNotified;
@@ -47,48 +46,19 @@ unsafe impl<E: Send> Send for Site<E> {}
 // SAFETY: as above; a `Site` is never mutated after it is created.
 unsafe impl<E: Send> Sync for Site<E> {}
 
-/// The spawn sites of one group, with the last one used in front: a loop spawning from
-/// one line finds its site with one atomic load and no lock.
-pub(super) struct Sites<E> {
-    last: AtomicPtr<Site<E>>,
-    all: Mutex<Vec<Arc<Site<E>>>>,
-}
+/// The spawn sites of one group (see [`super::super::sites`]).
+pub(super) type Sites<E> = super::super::sites::Sites<Site<E>>;
 
-impl<E> Sites<E> {
-    pub(super) fn new() -> Self {
-        Sites {
-            last: AtomicPtr::new(ptr::null_mut()),
-            all: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// The site of `location` in the group at `shared` (whose `Sites` this is).
-    fn get(
-        &self,
-        shared: *const Shared<E>,
-        location: &'static Location<'static>,
-    ) -> *const Site<E> {
-        let last = self.last.load(Ordering::Acquire);
-        // SAFETY: `last` is null or points into an `Arc<Site>` held by `all`, which lives
-        // as long as `self`.
-        if let Some(site) = unsafe { last.as_ref() } {
-            if same_location(site.location, location) {
-                return last;
-            }
-        }
-        let mut all = self.all.lock().unwrap_or_else(PoisonError::into_inner);
-        let site = match all.iter().find(|s| same_location(s.location, location)) {
-            Some(site) => Arc::as_ptr(site),
-            None => {
-                let site = Arc::new(Site { shared, location });
-                let p = Arc::as_ptr(&site);
-                all.push(site);
-                p
-            }
-        };
-        self.last.store(site.cast_mut(), Ordering::Release);
-        site
-    }
+/// The site of `location` in the group at `shared` (whose `Sites` these are).
+fn site_of<E>(
+    sites: &Sites<E>,
+    shared: *const Shared<E>,
+    location: &'static Location<'static>,
+) -> *const Site<E> {
+    sites.get(
+        |s| same_location(s.location, location),
+        || Site { shared, location },
+    )
 }
 
 fn same_location(a: &'static Location<'static>, b: &'static Location<'static>) -> bool {
@@ -134,9 +104,9 @@ impl<E> Link<E> {
         match name {
             None => {
                 // SAFETY: `shared` is alive: we hold the count we just leaked.
-                let site = unsafe { (*shared).sites.get(shared, location) };
+                let site = site_of(unsafe { &(*shared).sites }, shared, location);
                 Link {
-                    // SAFETY: `Sites::get` returns a pointer into a live `Arc`.
+                    // SAFETY: `Sites::get` returns a pointer to a live entry.
                     ptr: unsafe { NonNull::new_unchecked(site.cast_mut()) }.cast(),
                     _owns: PhantomData,
                 }
