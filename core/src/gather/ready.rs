@@ -1,8 +1,7 @@
 //! Per-child wakers and a ready queue: the machinery that lets a join poll only the
 //! children whose own waker fired (O(woken) work per wake, no scan over n slots).
 //!
-//! This is the only module of `gather` with `unsafe` code. It is `pub(crate)` so that
-//! the in-task `scope` can reuse it.
+//! This is the only module of `gather` with `unsafe` code.
 //!
 //! # Layout
 //!
@@ -34,11 +33,10 @@
 //!
 //! # Growth
 //!
-//! The node array is fixed-size: wakers point into it, so it can never move. A user
-//! whose set of children grows while it runs (`scope`) can keep a list of
-//! `ReadyQueue`s — e.g. one per doubling of capacity — and drain each; that costs one
-//! allocation per growth step and nothing on the fixed-size path used by
-//! `gather_all`, so `gather_all` does not pay for growth it never does.
+//! The node array is fixed-size: wakers point into it, so it can never move, and
+//! `gather_all` does not pay for growth it never does. A set whose children come and go
+//! while it runs (`scope`) uses its own structure instead, one allocation per child
+//! (`group/scope/set.rs`).
 //!
 //! # Testing
 //!
