@@ -658,3 +658,62 @@ fn a_spawn_into_an_idle_scope_wakes_it() {
     pool.run_until_stalled();
     assert!(done.get());
 }
+
+/// Children woken from other threads: 4 threads fire the children's channels in an
+/// interleaved order while the scope polls, for many rounds. Every child finishes with
+/// its own value and is dropped exactly once (the cross-thread wake path of the scope's
+/// set, beyond its loom model).
+#[test]
+fn children_woken_from_other_threads() {
+    let (rounds, n) = if cfg!(miri) { (2, 16) } else { (50, 400) };
+    for round in 0..rounds {
+        let drops: Vec<Cell<usize>> = (0..n).map(|_| Cell::new(0)).collect();
+        let (txs, rxs): (Vec<_>, Vec<_>) = (0..n).map(|_| oneshot::channel::<usize>()).unzip();
+        // Thread t fires senders t, t + 4, t + 8, ... (in reverse on odd rounds).
+        let mut per_thread: Vec<Vec<(usize, oneshot::Sender<usize>)>> =
+            (0..4).map(|_| Vec::new()).collect();
+        for (i, tx) in txs.into_iter().enumerate() {
+            per_thread[i % 4].push((i, tx));
+        }
+        let drops_ref = &drops;
+        let total = block_on(scope(async |s| {
+            let handles: Vec<_> = rxs
+                .into_iter()
+                .enumerate()
+                .map(|(i, rx)| {
+                    let guard = Guard(&drops_ref[i]);
+                    s.spawn(async move {
+                        let _g = guard;
+                        rx.await.map_err(drop)
+                    })
+                })
+                .collect();
+            yield_once().await; // every child is waiting
+            let threads: Vec<_> = per_thread
+                .drain(..)
+                .map(|mut senders| {
+                    if round % 2 == 1 {
+                        senders.reverse();
+                    }
+                    std::thread::spawn(move || {
+                        for (i, tx) in senders {
+                            tx.send(i).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            let mut total = 0;
+            for (i, h) in handles.into_iter().enumerate() {
+                assert_eq!(h.await, Ok(i));
+                total += i;
+            }
+            for t in threads {
+                t.join().unwrap();
+            }
+            Ok::<_, ()>(total)
+        }))
+        .unwrap();
+        assert_eq!(total, n * (n - 1) / 2);
+        assert!(drops.iter().all(|d| d.get() == 1));
+    }
+}
