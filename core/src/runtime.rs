@@ -373,6 +373,8 @@ impl Builder {
             POOL_THREAD.with(|c| c.set(true));
             DEBUG.with(|c| c.set(debug));
         });
+        #[cfg(loom)]
+        let _ = debug;
         if self.start_paused {
             assert!(
                 self.flavor == Flavor::CurrentThread,

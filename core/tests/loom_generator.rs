@@ -85,7 +85,8 @@ fn handoff_from_another_thread_races_with_claim_and_retract() {
 
         let waker = noop_waker();
         let mut cx = Context::from_waker(&waker);
-        let mut s = pin!(s);
+        // Boxed, not `pin!`ed, so that `drop(s)` below really drops the generator.
+        let mut s = Box::pin(s);
         let mut delivered = 0;
         // First poll: the body runs, waits for the publish, returns Pending; then the
         // generator tries to claim the published node.

@@ -13,51 +13,25 @@
 #![cfg(loom)]
 #![allow(dead_code, unreachable_pub)]
 
+#[path = "support/loom_waker.rs"]
+mod support;
+
 mod sync {
+    pub(crate) use super::support::AtomicWaker;
     pub(crate) use loom::sync::Arc;
     pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, fence};
-
-    /// futures' `AtomicWaker` API over a loom mutex (the set's logic is what is under
-    /// test here, not `AtomicWaker`).
-    pub(crate) struct AtomicWaker(loom::sync::Mutex<Option<std::task::Waker>>);
-
-    impl AtomicWaker {
-        pub(crate) fn new() -> Self {
-            AtomicWaker(loom::sync::Mutex::new(None))
-        }
-        pub(crate) fn register(&self, w: &std::task::Waker) {
-            *self.0.lock().unwrap() = Some(w.clone());
-        }
-        pub(crate) fn wake(&self) {
-            let w = self.0.lock().unwrap().take();
-            if let Some(w) = w {
-                w.wake();
-            }
-        }
-    }
 }
 #[path = "../src/group/scope/set.rs"]
 mod set;
 
-use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::sync::atomic::Ordering::SeqCst;
 use loom::thread;
 use set::{ChildSet, Payload, Polled};
 use std::cell::{Cell, RefCell};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Wake, Waker};
-
-struct Count(AtomicUsize);
-impl Wake for Count {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn parent() -> (std::sync::Arc<Count>, Waker) {
-    let c = std::sync::Arc::new(Count(AtomicUsize::new(0)));
-    (c.clone(), Waker::from(c))
-}
+use std::task::{Context, Poll, Waker};
+use support::parent;
 
 /// A child that keeps its waker and counts its polls; finishes on its second poll.
 struct Child {
