@@ -154,6 +154,25 @@ async fn settle() {
     }
 }
 
+/// The live byte count once it has stopped changing for 5 ms (at most ≈ 1 s).
+async fn steady_live_bytes() -> isize {
+    let mut last = LIVE_BYTES.load(SeqCst);
+    let mut steady = 0;
+    for _ in 0..1_000 {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        let now = LIVE_BYTES.load(SeqCst);
+        if now == last {
+            steady += 1;
+            if steady == 5 {
+                break;
+            }
+        } else {
+            (last, steady) = (now, 0);
+        }
+    }
+    last
+}
+
 fn check_dropped_once(drops: &[AtomicU8]) {
     for (i, d) in drops.iter().enumerate() {
         assert_eq!(
@@ -239,13 +258,28 @@ fn soak_task_group(rounds: usize, n: usize, seed: u64, flavor: Flavor) {
                 drop(drops);
                 drop(kids);
                 settle().await;
-                let live = LIVE_BYTES.load(SeqCst);
+                // Under multi_thread the round's task cells are freed by the workers after
+                // the children's futures were dropped (tokio's own bookkeeping, and the
+                // group's abort handles, dropped with its shared state): a read taken
+                // during that teardown saw up to ~200 KB more, 1 run in 13. So the
+                // baseline is read once the count is steady, and a later round fails only
+                // if its count stays above the baseline for 5 s.
                 match baseline {
-                    None if round == 4 => baseline = Some(live),
-                    Some(b) => assert!(
-                        live <= b + SLACK,
-                        "round {round}: {live} bytes live, baseline {b}: the group leaks"
-                    ),
+                    None if round == 4 => baseline = Some(steady_live_bytes().await),
+                    Some(b) => {
+                        let mut live = LIVE_BYTES.load(SeqCst);
+                        for _ in 0..5_000 {
+                            if live <= b + SLACK {
+                                break;
+                            }
+                            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                            live = LIVE_BYTES.load(SeqCst);
+                        }
+                        assert!(
+                            live <= b + SLACK,
+                            "round {round}: {live} bytes live, baseline {b}: the group leaks"
+                        );
+                    }
                     None => {}
                 }
             }
