@@ -112,3 +112,38 @@ fn loom_gather_wake_during_poll() {
         }
     });
 }
+
+/// Sends a borrowed waker to another loom thread. Loom has no scoped threads; the
+/// tests below join that thread before the borrow ends, as `std::thread::scope` would.
+struct Lent(*const std::task::Waker);
+// SAFETY: a `Waker` is `Sync`; the pointee outlives the thread (joined before the
+// borrow ends).
+unsafe impl Send for Lent {}
+
+/// Two threads use child 0's probe waker during its first poll: one clones it, one
+/// wakes it. They race to make the lazy allocation; exactly one allocation survives
+/// (loom reports a leak or a double free otherwise), the wake is popped once, and the
+/// clone is a working node waker that outlives the queue.
+#[test]
+fn loom_gather_probe_race_makes_one_allocation() {
+    loom::model(|| {
+        let (_count, p) = parent();
+        let mut q = ReadyQueue::new(1);
+        let clone = q.with_waker(0, |w| {
+            let lent = Lent(w);
+            let t = thread::spawn(move || {
+                let lent = lent;
+                // SAFETY: `w` is alive until this thread is joined below.
+                unsafe { (*lent.0).wake_by_ref() };
+            });
+            let c = w.clone();
+            t.join().unwrap();
+            c
+        });
+        q.begin(&p);
+        assert_eq!(q.pop(), Some(0));
+        assert_eq!(q.pop(), None);
+        drop(q);
+        clone.wake();
+    });
+}

@@ -103,13 +103,7 @@ impl<F: Future> Future for GatherAll<F> {
         match d.poll::<Infallible>(cx, ControlFlow::Continue) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(never)) => match never {},
-            Poll::Ready(None) => {
-                let mut out = Vec::with_capacity(d.len());
-                for i in 0..d.len() {
-                    out.push(d.take(i));
-                }
-                Poll::Ready(out)
-            }
+            Poll::Ready(None) => Poll::Ready(d.take_all()),
         }
     }
 }
@@ -222,13 +216,7 @@ where
                 d.drop_all();
                 Poll::Ready(Err(e))
             }
-            Poll::Ready(None) => {
-                let mut out = Vec::with_capacity(d.len());
-                for i in 0..d.len() {
-                    out.push(d.take(i));
-                }
-                Poll::Ready(Ok(out))
-            }
+            Poll::Ready(None) => Poll::Ready(Ok(d.take_all())),
         }
     }
 }

@@ -81,9 +81,25 @@ impl<F: Future, O> Driver<F, O> {
         unsafe { Pin::new_unchecked(&mut slots[i]) }
     }
 
-    /// Takes the output of finished child `i`.
-    pub(crate) fn take(&mut self, i: usize) -> O {
-        Self::slot(&mut self.slots, i).take()
+    /// Takes every output, in input order, once all children have finished.
+    ///
+    /// When an output is at least half the size of a slot, the outputs are collected in
+    /// place into the children's buffer (std's in-place `collect` does it when the
+    /// alignments match), so the join returns its `Vec` without allocating one: the
+    /// `Vec` then has up to twice the capacity it needs, no more than a `Vec` grown by
+    /// `push` may have. Otherwise (big futures, small outputs) a fresh exact-size `Vec`
+    /// is allocated, so a join of large futures does not keep their buffer alive.
+    pub(crate) fn take_all(&mut self) -> Vec<O> {
+        let slots = core::mem::take(&mut self.slots);
+        // Every child is finished (`Done`), its future dropped in place: the slots are
+        // no longer pinned and may be moved out.
+        if const { size_of::<Slot<F, O>>() <= 2 * size_of::<O>() } {
+            slots.into_vec().into_iter().map(Slot::into_out).collect()
+        } else {
+            let mut out = Vec::with_capacity(slots.len());
+            out.extend(slots.into_vec().into_iter().map(Slot::into_out));
+            out
+        }
     }
 
     /// Drops every child and stored output now.
@@ -117,29 +133,16 @@ impl<F: Future, O> Driver<F, O> {
         cx: &mut Context<'_>,
         mut on_ready: impl FnMut(F::Output) -> ControlFlow<B, O>,
     ) -> Poll<Option<B>> {
-        let n = self.slots.len();
         // The parent's waker is registered (and `POLLING` set) only before the first
         // `pop`: a join whose children all finish while being started never touches the
         // shared atomics. Wakes that happen before `begin` are in the stack and popped.
         let mut begun = false;
-        let budget = n;
+        let budget = self.slots.len();
         let mut popped = 0;
         loop {
-            while self.started < n && self.in_flight < self.limit {
-                let mut i = self.started + self.rotate;
-                if i >= n {
-                    i -= n;
-                }
-                self.started += 1;
-                self.in_flight += 1;
-                if let Some(b) = self.poll_child(i, &mut on_ready) {
-                    self.end(begun);
-                    return Poll::Ready(Some(b));
-                }
-                if self.remaining == 0 {
-                    self.end(begun);
-                    return Poll::Ready(None);
-                }
+            if let Some(done) = self.start(&mut on_ready) {
+                self.end(begun);
+                return done;
             }
             if !begun {
                 self.queue.begin(cx.waker());
@@ -154,15 +157,77 @@ impl<F: Future, O> Driver<F, O> {
                 return Poll::Pending;
             };
             popped += 1;
-            if let Some(b) = self.poll_child(i, &mut on_ready) {
-                self.queue.end();
-                return Poll::Ready(Some(b));
-            }
-            if self.remaining == 0 {
+            let step = poll_child(&mut self.slots, &self.queue, i, &mut on_ready);
+            let done = match step {
+                Step::Pending | Step::Stale => continue,
+                Step::Finished => {
+                    self.in_flight -= 1;
+                    self.remaining -= 1;
+                    self.remaining == 0
+                }
+                Step::Break(b) => {
+                    self.in_flight -= 1;
+                    self.remaining -= 1;
+                    self.queue.end();
+                    return Poll::Ready(Some(b));
+                }
+            };
+            if done {
                 self.queue.end();
                 return Poll::Ready(None);
             }
         }
+    }
+
+    /// Starts children (first polls, in rotated input order) while the limit allows.
+    /// Returns `Some` when the join is over: every child finished, or `on_ready` broke.
+    ///
+    /// The counters live in locals for the loop (written back on the way out), so the
+    /// per-child work of a join of ready futures stays in registers; if a child
+    /// panics, the unwind guard drops every child and the counters no longer matter.
+    #[inline]
+    fn start<B>(
+        &mut self,
+        on_ready: &mut impl FnMut(F::Output) -> ControlFlow<B, O>,
+    ) -> Option<Poll<Option<B>>> {
+        let n = self.slots.len();
+        let limit = self.limit;
+        let rotate = self.rotate;
+        let mut started = self.started;
+        let mut in_flight = self.in_flight;
+        let mut remaining = self.remaining;
+        let mut done = None;
+        while started < n && in_flight < limit {
+            // Only `race_all` rotates; the branch is the same every iteration.
+            let i = if rotate == 0 {
+                started
+            } else if started < n - rotate {
+                started + rotate
+            } else {
+                started - (n - rotate)
+            };
+            started += 1;
+            match poll_child(&mut self.slots, &self.queue, i, on_ready) {
+                Step::Pending => in_flight += 1,
+                Step::Stale => {}
+                Step::Finished => {
+                    remaining -= 1;
+                    if remaining == 0 {
+                        done = Some(Poll::Ready(None));
+                        break;
+                    }
+                }
+                Step::Break(b) => {
+                    remaining -= 1;
+                    done = Some(Poll::Ready(Some(b)));
+                    break;
+                }
+            }
+        }
+        self.started = started;
+        self.in_flight = in_flight;
+        self.remaining = remaining;
+        done
     }
 
     #[inline]
@@ -171,32 +236,46 @@ impl<F: Future, O> Driver<F, O> {
             self.queue.end();
         }
     }
+}
 
-    /// Polls child `i` if it is still running.
-    #[inline]
-    fn poll_child<B>(
-        &mut self,
-        i: usize,
-        on_ready: &mut impl FnMut(F::Output) -> ControlFlow<B, O>,
-    ) -> Option<B> {
-        let mut slot = Self::slot(&mut self.slots, i);
-        let SlotProj::Pending { fut } = slot.as_mut().project() else {
-            return None; // a stale wake of a finished child
-        };
-        let poll = self
-            .queue
-            .with_waker(i, |w| fut.poll(&mut Context::from_waker(w)));
-        let Poll::Ready(out) = poll else { return None };
-        slot.set(Slot::Gone);
-        self.in_flight -= 1;
-        self.remaining -= 1;
-        match on_ready(out) {
-            ControlFlow::Continue(o) => {
-                slot.set(Slot::Done { out: o });
-                None
-            }
-            ControlFlow::Break(b) => Some(b),
+/// What polling one child did.
+enum Step<B> {
+    /// Still running.
+    Pending,
+    /// Already finished: a stale wake.
+    Stale,
+    /// Finished; its mapped output is stored in its slot.
+    Finished,
+    /// Finished, and `on_ready` broke with this value.
+    Break(B),
+}
+
+/// Polls child `i` if it is still running, with its own waker.
+#[inline]
+fn poll_child<F: Future, O, B>(
+    slots: &mut [Slot<F, O>],
+    queue: &ReadyQueue,
+    i: usize,
+    on_ready: &mut impl FnMut(F::Output) -> ControlFlow<B, O>,
+) -> Step<B> {
+    // SAFETY: the slots live in a boxed slice that is never reallocated or moved out
+    // of; a slot's future is only ever dropped in place (`Pin::set`), so it stays at
+    // this address from its first poll until it is dropped.
+    let mut slot = unsafe { Pin::new_unchecked(&mut slots[i]) };
+    let SlotProj::Pending { fut } = slot.as_mut().project() else {
+        return Step::Stale;
+    };
+    let poll = queue.with_waker(i, |w| fut.poll(&mut Context::from_waker(w)));
+    let Poll::Ready(out) = poll else {
+        return Step::Pending;
+    };
+    slot.set(Slot::Gone);
+    match on_ready(out) {
+        ControlFlow::Continue(o) => {
+            slot.set(Slot::Done { out: o });
+            Step::Finished
         }
+        ControlFlow::Break(b) => Step::Break(b),
     }
 }
 

@@ -57,6 +57,16 @@ impl<F, O> Slot<F, O> {
             _ => unreachable!("asyncio: output taken from an unfinished child"),
         }
     }
+
+    /// The stored output of a finished slot, by value (its future is gone, so the
+    /// slot is no longer pinned). Panics if the slot is not `Done` (a bug in this crate).
+    #[inline]
+    pub(crate) fn into_out(self) -> O {
+        match self {
+            Slot::Done { out } => out,
+            _ => unreachable!("asyncio: output taken from an unfinished child"),
+        }
+    }
 }
 
 /// A macro argument on its way to becoming a child future.

@@ -5,8 +5,8 @@
 //!
 //! # Layout
 //!
-//! [`ReadyQueue::new(n)`](ReadyQueue::new) makes **one** heap allocation holding a
-//! [`Header`] followed by `n` [`Node`]s:
+//! The queue makes at most **one** heap allocation, holding a [`Header`] followed by `n`
+//! [`Node`]s, and makes it lazily (see *The first poll* below):
 //!
 //! - `Header`: a reference count (the owner holds one reference, each cloned waker one
 //!   more), the parent's waker (`AtomicWaker`), a `state` word (`POLLING`/`NOTIFIED`
@@ -23,6 +23,18 @@
 //! is no ABA problem) and set `NOTIFIED`; if the owner is not inside `poll`
 //! (`POLLING` clear), wake the parent. Wakes that happen while the owner is polling (a
 //! child that completes and wakes a sibling) cost no parent wake at all.
+//!
+//! **The first poll.** Until the allocation exists, [`ReadyQueue::with_waker`] hands a
+//! child a *probe* waker instead of its node's: its data pointer is a small frame on
+//! the owner's stack naming the queue and the child's index, valid only while that
+//! child is being polled (a `Context`'s waker is borrowed for the poll; the only way to
+//! keep a waker longer is to clone it). Cloning or waking a probe makes the allocation
+//! (once; concurrent probes on other threads race with a compare-exchange and the loser
+//! frees its copy) and then acts exactly like node `i`'s waker: `clone` returns a real
+//! node waker, `wake_by_ref` queues node `i`. So a join whose children all finish on
+//! their first poll — the common "gather of ready futures" — allocates nothing here,
+//! and every other join gets the same per-child wakers as before. [`ReadyQueue::begin`]
+//! makes the allocation if no probe did.
 //!
 //! **Popping** ([`ReadyQueue::pop`]): the owner keeps a private batch; when it is empty
 //! it takes the whole stack (one `swap`), reverses it (wake order = poll order, so
@@ -93,7 +105,12 @@ fn nodes_offset() -> usize {
 
 /// The owner's handle: creates the allocation, hands out wakers, pops woken indices.
 pub(crate) struct ReadyQueue {
-    header: NonNull<Header>,
+    /// The allocation, or null until a probe waker or [`begin`](Self::begin) makes it.
+    /// Written once (null -> allocation), possibly by another thread holding a probe
+    /// while the owner polls a child; the owner holds one reference to it from then on.
+    header: AtomicPtr<Header>,
+    /// Number of children (nodes).
+    len: usize,
     /// Private FIFO of nodes taken from the stack and not yet popped. Their `queued`
     /// flags are still set, so no waker writes their `next` links.
     batch: *mut Node,
@@ -106,66 +123,23 @@ unsafe impl Send for ReadyQueue {}
 unsafe impl Sync for ReadyQueue {}
 
 impl ReadyQueue {
-    /// One allocation for `n` children (none for `n == 0`... still one small header).
+    /// A queue for `n` children. Allocates nothing until a waker needs the nodes.
     pub(crate) fn new(n: usize) -> Self {
-        let (layout, offset) = layout(n);
-        // SAFETY: the layout has non-zero size (the header is not zero-sized).
-        let base = unsafe { alloc(layout) };
-        let Some(base) = NonNull::new(base) else {
-            handle_alloc_error(layout)
-        };
-        let header = base.cast::<Header>();
-        // SAFETY: `base` is a fresh allocation of `layout`, which holds a `Header` at 0
-        // and `n` `Node`s at `offset`; we initialise each exactly once.
-        unsafe {
-            header.as_ptr().write(Header {
-                refs: AtomicUsize::new(1),
-                state: AtomicUsize::new(0),
-                head: AtomicPtr::new(ptr::null_mut()),
-                parent: AtomicWaker::new(),
-                len: n,
-            });
-            let nodes = base.as_ptr().add(offset).cast::<Node>();
-            for i in 0..n {
-                nodes.add(i).write(Node {
-                    next: AtomicPtr::new(ptr::null_mut()),
-                    queued: AtomicBool::new(false),
-                    index: i,
-                });
-            }
-        }
         ReadyQueue {
-            header,
+            header: AtomicPtr::new(ptr::null_mut()),
+            len: n,
             batch: ptr::null_mut(),
         }
     }
 
-    /// Number of children.
-    pub(crate) fn len(&self) -> usize {
-        self.header().len
-    }
-
+    /// The allocation, made now if no waker made it yet.
     fn header(&self) -> &Header {
-        // SAFETY: the owner holds a reference, so the header is alive.
-        unsafe { self.header.as_ref() }
-    }
-
-    /// Raw pointer to node `i`, derived from the allocation's base pointer so that it
-    /// carries the provenance of the whole allocation (needed to get back to the header).
-    fn node(&self, i: usize) -> *const Node {
-        assert!(i < self.len());
-        // SAFETY: `i < len`, so the node lies inside the allocation.
-        unsafe {
-            self.header
-                .as_ptr()
-                .cast::<u8>()
-                .add(nodes_offset())
-                .cast::<Node>()
-                .add(i)
-        }
+        // SAFETY: `ensure` returns the live allocation this queue holds a reference to.
+        unsafe { &*ensure(&self.header, self.len) }
     }
 
     /// Starts a poll of the owner: registers the parent's waker and sets `POLLING`.
+    /// Makes the allocation if no child's waker has yet.
     pub(crate) fn begin(&mut self, parent: &Waker) {
         let h = self.header();
         h.parent.register(parent);
@@ -178,13 +152,32 @@ impl ReadyQueue {
         self.header().state.swap(0, Ordering::AcqRel);
     }
 
-    /// Runs `f` with child `i`'s waker, without touching the reference count.
+    /// Runs `f` with child `i`'s waker, without touching the reference count: node
+    /// `i`'s waker if the allocation exists, else a probe (see the module docs) that
+    /// makes it on first `clone` or wake.
     #[inline]
     pub(crate) fn with_waker<R>(&self, i: usize, f: impl FnOnce(&Waker) -> R) -> R {
-        let raw = RawWaker::new(self.node(i).cast(), &VTABLE);
-        // SAFETY: the vtable's contract holds for node pointers (see the functions
-        // below); `ManuallyDrop` because this waker owns no reference: the owner's
-        // reference keeps the node alive for the duration of `f`.
+        assert!(i < self.len);
+        let header = self.header.load(Ordering::Acquire);
+        if !header.is_null() {
+            // SAFETY: `header` is this queue's live allocation and `i < len`.
+            let raw = RawWaker::new(unsafe { node(header, i) }.cast(), &VTABLE);
+            // SAFETY: the vtable's contract holds for node pointers (see the functions
+            // below); `ManuallyDrop` because this waker owns no reference: the owner's
+            // reference keeps the node alive for the duration of `f`.
+            let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw) });
+            return f(&waker);
+        }
+        let probe = Probe {
+            header: &self.header,
+            len: self.len,
+            index: i,
+        };
+        let raw = RawWaker::new(ptr::from_ref(&probe).cast(), &PROBE_VTABLE);
+        // SAFETY: the probe vtable's contract holds while `probe` is alive, which is for
+        // the whole of `f`; a waker can only outlive `f` through `clone`, which returns
+        // a node waker that does not point at `probe`. `ManuallyDrop`: the probe owns
+        // nothing (its `drop` is a no-op anyway).
         let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw) });
         f(&waker)
     }
@@ -236,10 +229,136 @@ impl ReadyQueue {
 
 impl Drop for ReadyQueue {
     fn drop(&mut self) {
-        // SAFETY: releases the owner's reference exactly once.
-        unsafe { release(self.header.as_ptr()) }
+        let header = self.header.load(Ordering::Acquire);
+        if !header.is_null() {
+            // SAFETY: releases the owner's reference exactly once.
+            unsafe { release(header) }
+        }
     }
 }
+
+/// Node `i` of the allocation at `header`, with the provenance of the whole allocation
+/// (needed to get back to the header from a waker).
+///
+/// # Safety
+/// `header` must be a live allocation of at least `i + 1` nodes.
+unsafe fn node(header: *mut Header, i: usize) -> *const Node {
+    // SAFETY: the caller guarantees node `i` lies inside the allocation.
+    unsafe {
+        header
+            .cast::<u8>()
+            .add(nodes_offset())
+            .cast::<Node>()
+            .add(i)
+            .cast_const()
+    }
+}
+
+/// Allocates a header (one reference: the owner's) followed by `n` nodes.
+fn allocate(n: usize) -> *mut Header {
+    let (layout, offset) = layout(n);
+    // SAFETY: the layout has non-zero size (the header is not zero-sized).
+    let base = unsafe { alloc(layout) };
+    let Some(base) = NonNull::new(base) else {
+        handle_alloc_error(layout)
+    };
+    let header = base.cast::<Header>().as_ptr();
+    // SAFETY: `base` is a fresh allocation of `layout`, which holds a `Header` at 0 and
+    // `n` `Node`s at `offset`; we initialise each exactly once.
+    unsafe {
+        header.write(Header {
+            refs: AtomicUsize::new(1),
+            state: AtomicUsize::new(0),
+            head: AtomicPtr::new(ptr::null_mut()),
+            parent: AtomicWaker::new(),
+            len: n,
+        });
+        let nodes = base.as_ptr().add(offset).cast::<Node>();
+        for i in 0..n {
+            nodes.add(i).write(Node {
+                next: AtomicPtr::new(ptr::null_mut()),
+                queued: AtomicBool::new(false),
+                index: i,
+            });
+        }
+    }
+    header
+}
+
+/// Makes the allocation (for `n` nodes) and publishes it in `slot`, unless another
+/// thread did first.
+///
+/// Threads racing here (probes cloned or woken on several threads during one child
+/// poll) each allocate; one compare-exchange wins and the losers free their copy, which
+/// nothing else has seen.
+#[cold]
+#[inline(never)]
+fn make(slot: &AtomicPtr<Header>, n: usize) -> *mut Header {
+    let new = allocate(n);
+    match slot.compare_exchange(ptr::null_mut(), new, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => new,
+        Err(won) => {
+            // SAFETY: `new` was never published: ours is its only reference.
+            unsafe { release(new) };
+            won
+        }
+    }
+}
+
+/// The allocation `slot` holds, made now if needed.
+#[inline]
+fn ensure(slot: &AtomicPtr<Header>, n: usize) -> *mut Header {
+    let header = slot.load(Ordering::Acquire);
+    if header.is_null() {
+        make(slot, n)
+    } else {
+        header
+    }
+}
+
+/// What a probe waker's data pointer points at: a frame on the owner's stack, alive
+/// while child `index` is polled with it.
+struct Probe<'a> {
+    header: &'a AtomicPtr<Header>,
+    len: usize,
+    index: usize,
+}
+
+static PROBE_VTABLE: RawWakerVTable = RawWakerVTable::new(
+    probe_clone,
+    probe_wake_by_ref,
+    probe_wake_by_ref,
+    probe_drop,
+);
+
+/// Node `index` of the probe's queue, making the allocation if needed.
+///
+/// # Safety
+/// `data` must point to a live `Probe`.
+unsafe fn probe_node(data: *const ()) -> *const Node {
+    // SAFETY: the caller guarantees `data` is a live probe.
+    let probe = unsafe { &*data.cast::<Probe<'_>>() };
+    let header = ensure(probe.header, probe.len);
+    // SAFETY: `ensure` returns the live allocation (the owner, polling, holds its
+    // reference), which has `len > index` nodes.
+    unsafe { node(header, probe.index) }
+}
+
+unsafe fn probe_clone(data: *const ()) -> RawWaker {
+    // SAFETY: `data` is a live probe (it is only reachable while `with_waker` runs);
+    // the node it names is alive, so it can be cloned like a node waker.
+    unsafe { clone_waker(probe_node(data).cast()) }
+}
+
+/// `wake` and `wake_by_ref` of a probe. A probe waker is never owned (`with_waker`
+/// lends it; `clone` returns a node waker), so `wake` by value cannot reach it, and
+/// would have nothing to release if it did.
+unsafe fn probe_wake_by_ref(data: *const ()) {
+    // SAFETY: as in `probe_clone`.
+    unsafe { wake_node(probe_node(data)) }
+}
+
+unsafe fn probe_drop(_: *const ()) {}
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone_waker, wake, wake_by_ref, drop_waker);
 
@@ -412,6 +531,85 @@ mod tests {
         assert_eq!(q.pop(), Some(1));
         assert_eq!(q.pop(), None);
         q.end();
+    }
+
+    fn allocated(q: &ReadyQueue) -> bool {
+        !q.header.load(Ordering::SeqCst).is_null()
+    }
+
+    #[test]
+    fn gather_ready_queue_probe_allocates_only_when_a_waker_is_kept_or_woken() {
+        let (count, p) = parent();
+        let mut q = ReadyQueue::new(3);
+        // A child that only looks at its waker (or ignores it) costs no allocation.
+        q.with_waker(0, |w| assert!(w.will_wake(w)));
+        assert!(!allocated(&q));
+        // Waking the probe allocates and queues that child.
+        q.with_waker(1, |w| w.wake_by_ref());
+        assert!(allocated(&q));
+        // Cloning a probe after that returns child 2's node waker.
+        let w2 = q.with_waker(2, |w| w.clone());
+        q.begin(&p);
+        assert_eq!(drain(&mut q), vec![1]);
+        // No parent was registered when child 1 woke: nothing to wake then.
+        assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+        w2.wake_by_ref();
+        assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        q.begin(&p);
+        assert_eq!(drain(&mut q), vec![2]);
+        // The clone outlives the queue and frees the allocation last.
+        drop(q);
+        w2.wake();
+    }
+
+    #[test]
+    fn gather_ready_queue_probe_clone_is_a_node_waker() {
+        let (count, p) = parent();
+        let mut q = ReadyQueue::new(2);
+        let w = q.with_waker(1, |w| w.clone());
+        assert!(allocated(&q));
+        // Later polls of child 1 get a node waker equal to the clone.
+        assert!(q.with_waker(1, |now| w.will_wake(now)));
+        q.begin(&p);
+        assert_eq!(q.pop(), None);
+        // Not polling: the first wake wakes the parent.
+        w.wake();
+        assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        q.begin(&p);
+        assert_eq!(drain(&mut q), vec![1]);
+    }
+
+    #[test]
+    fn gather_ready_queue_probes_used_from_many_threads_during_one_poll() {
+        let (_count, p) = parent();
+        let mut q = ReadyQueue::new(2);
+        let threads = if cfg!(miri) { 3 } else { 8 };
+        let clones: Vec<Waker> = q.with_waker(1, |w| {
+            // A child's poll lends its waker to scoped threads: they race to make the
+            // allocation; exactly one wins and the others free theirs.
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        s.spawn(move || {
+                            if t % 2 == 0 {
+                                w.wake_by_ref();
+                            }
+                            w.clone()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            })
+        });
+        q.begin(&p);
+        assert_eq!(drain(&mut q), vec![1]); // queued once, whoever won
+        for w in &clones {
+            assert!(q.with_waker(1, |now| w.will_wake(now)));
+        }
+        drop(q);
+        for w in clones {
+            w.wake();
+        }
     }
 
     #[test]
