@@ -190,7 +190,8 @@ impl<F: Future, O> Driver<F, O> {
         &mut self,
         on_ready: &mut impl FnMut(F::Output) -> ControlFlow<B, O>,
     ) -> Option<Poll<Option<B>>> {
-        let n = self.slots.len();
+        let slots = &mut *self.slots;
+        let n = slots.len();
         let limit = self.limit;
         let rotate = self.rotate;
         let mut started = self.started;
@@ -207,7 +208,7 @@ impl<F: Future, O> Driver<F, O> {
                 started - (n - rotate)
             };
             started += 1;
-            match poll_child(&mut self.slots, &self.queue, i, on_ready) {
+            match poll_child(slots, &self.queue, i, on_ready) {
                 Step::Pending => in_flight += 1,
                 Step::Stale => {}
                 Step::Finished => {
