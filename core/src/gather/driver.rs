@@ -4,8 +4,11 @@
 //! - The first poll polls every child once, in input order (under `limit(n)`: the
 //!   first `n`). After that only children whose own waker fired are polled, in wake
 //!   order: O(woken) work, never a scan over all slots.
-//! - Allocations: the children's buffer, the ready queue, and (for `gather_all`) the
-//!   output `Vec` — a constant number per join, none per child, none per wake.
+//! - Allocations: the children's buffer; the ready queue, made only once a child keeps
+//!   or fires its waker (see `ready.rs`); and for `gather_all`/`try_gather_all` the
+//!   output `Vec`, which reuses the children's buffer when an output is at least half a
+//!   slot. At most three per join, none per child, none per wake; one for a join of
+//!   children that all finish on their first poll (`join_all` makes two).
 //! - One poll does bounded work: at most `n` children started plus `n` woken children
 //!   polled; then the driver wakes its own task and returns `Pending`, so a join of
 //!   children that keep re-waking themselves cannot starve its neighbours.

@@ -55,8 +55,11 @@
 //! [`gather_all`], [`try_gather_all`], [`as_completed`], [`race_all`] — the first poll
 //! polls every child once, in input order; afterwards only children whose own waker
 //! fired are polled, in wake order, with no scan over all `n` slots. The children live
-//! in one buffer and the wakers in one shared allocation: a constant number of
-//! allocations per call, none per child and none per wake. One poll polls at most `n`
+//! in one buffer and the wakers in one shared allocation, made only when a child keeps
+//! or fires its waker: at most three allocations per call (buffer, wakers, output
+//! `Vec`), none per child and none per wake — and a single one for children that all
+//! finish on their first poll, whose outputs are collected into the children's buffer
+//! when an output is at least half a child's size. One poll polls at most `n`
 //! woken children, then yields to the executor, so a gather of children that keep
 //! re-waking themselves does not starve other tasks.
 
