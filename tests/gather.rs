@@ -426,6 +426,26 @@ fn gather_all_empty_is_ready_empty() {
     assert!(v.is_empty());
 }
 
+#[test]
+fn gather_all_polled_after_completion_panics_with_its_name() {
+    let w = Waker::noop();
+    let mut all = pin!(gather_all([ready(1u8), ready(2)]));
+    assert_eq!(poll_once(all.as_mut(), w), Poll::Ready(vec![1, 2]));
+    let err = catch_unwind(AssertUnwindSafe(|| poll_once(all.as_mut(), w))).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<String>().map(String::as_str),
+        Some("`gather_all` polled after it completed")
+    );
+
+    let mut all = pin!(try_gather_all([ready(Ok(1u8)), ready(Err("bad"))]));
+    assert_eq!(poll_once(all.as_mut(), w), Poll::Ready(Err("bad")));
+    let err = catch_unwind(AssertUnwindSafe(|| poll_once(all.as_mut(), w))).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<String>().map(String::as_str),
+        Some("`try_gather_all` polled after it completed")
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn gather_all_tokio_concurrent_in_order() {
     let start = tokio::time::Instant::now();

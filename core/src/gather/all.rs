@@ -103,7 +103,7 @@ impl<F: Future> Future for GatherAll<F> {
         match d.poll::<Infallible>(cx, ControlFlow::Continue) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(never)) => match never {},
-            Poll::Ready(None) => Poll::Ready(d.take_all()),
+            Poll::Ready(None) => Poll::Ready(d.take_all("gather_all")),
         }
     }
 }
@@ -216,7 +216,7 @@ where
                 d.drop_all();
                 Poll::Ready(Err(e))
             }
-            Poll::Ready(None) => Poll::Ready(Ok(d.take_all())),
+            Poll::Ready(None) => Poll::Ready(Ok(d.take_all("try_gather_all"))),
         }
     }
 }

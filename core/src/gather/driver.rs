@@ -34,6 +34,8 @@ pub(crate) struct Driver<F, O> {
     limit: usize,
     /// Children not finished yet.
     remaining: usize,
+    /// The outputs were taken (`take_all`) or dropped (`drop_all`): the join is over.
+    taken: bool,
 }
 
 impl<F: Future, O> Driver<F, O> {
@@ -48,6 +50,7 @@ impl<F: Future, O> Driver<F, O> {
             in_flight: 0,
             limit: usize::MAX,
             remaining: n,
+            taken: false,
         }
     }
 
@@ -92,7 +95,14 @@ impl<F: Future, O> Driver<F, O> {
     /// `Vec` then has up to twice the capacity it needs, no more than a `Vec` grown by
     /// `push` may have. Otherwise (big futures, small outputs) a fresh exact-size `Vec`
     /// is allocated, so a join of large futures does not keep their buffer alive.
-    pub(crate) fn take_all(&mut self) -> Vec<O> {
+    ///
+    /// # Panics
+    ///
+    /// If the outputs were already taken: `what` (the API's name) was polled after it
+    /// completed.
+    pub(crate) fn take_all(&mut self, what: &str) -> Vec<O> {
+        assert!(!self.taken, "`{what}` polled after it completed");
+        self.taken = true;
         let slots = core::mem::take(&mut self.slots);
         // Every child is finished (`Done`), its future dropped in place: the slots are
         // no longer pinned and may be moved out.
@@ -111,6 +121,8 @@ impl<F: Future, O> Driver<F, O> {
             Self::slot(&mut self.slots, i).set(Slot::Gone);
         }
         self.remaining = 0;
+        // No outputs left to take: a later `take_all` means a poll after completion.
+        self.taken = true;
     }
 
     /// Polls children until `on_ready` breaks (→ `Ready(Some(b))`), every child is
