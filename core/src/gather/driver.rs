@@ -274,10 +274,7 @@ fn poll_child<F: Future, O, B>(
     i: usize,
     on_ready: &mut impl FnMut(F::Output) -> ControlFlow<B, O>,
 ) -> Step<B> {
-    // SAFETY: the slots live in a boxed slice that is never reallocated or moved out
-    // of; a slot's future is only ever dropped in place (`Pin::set`), so it stays at
-    // this address from its first poll until it is dropped.
-    let mut slot = unsafe { Pin::new_unchecked(&mut slots[i]) };
+    let mut slot = Driver::slot(slots, i);
     let SlotProj::Pending { fut } = slot.as_mut().project() else {
         return Step::Stale;
     };
