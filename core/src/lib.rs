@@ -14,8 +14,9 @@
 //! | [`generator`](mod@generator) | `async def ... yield` (async generators) |
 //! | [`iter`] | `async for` (the `AsyncIterable` protocol) |
 //! | [`group`] | `asyncio.TaskGroup`, `ExceptionGroup` |
+//! | [`sync`] | `asyncio.Queue`, `Lock`, `Event`, `Semaphore`, `BoundedSemaphore`, `Condition`, `Barrier` |
 //!
-//! The combinators in [`gather`], [`generator`](mod@generator), [`iter`] and [`group::scope`] only poll
+//! The combinators in [`gather`], [`generator`](mod@generator), [`iter`], [`sync`] and [`group::scope`] only poll
 //! futures and run on any executor; [`runtime`], [`task`], [`time`] and
 //! [`group::TaskGroup`] use the tokio backend.
 //!
@@ -39,11 +40,13 @@
 #![warn(unreachable_pub)]
 
 pub mod debug;
+mod loom;
 pub mod gather;
 pub mod generator;
 pub mod group;
 pub mod iter;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 pub mod time;
 
