@@ -33,6 +33,14 @@ unsafe impl<T: Send> Sync for SpinLock<T> {}
 // SAFETY: the lock owns its `T`; moving the lock moves the `T`.
 unsafe impl<T: Send> Send for SpinLock<T> {}
 
+// Like `std::sync::Mutex`: a panic while the lock is held (only our own code runs under
+// it — a bound check, an allocation, or a `PriorityQueue` item's `Ord`) releases the lock
+// as the guard unwinds, and every critical section leaves its state consistent before
+// anything in it can panic, so observing the value after a caught panic is sound and
+// meaningful.
+impl<T> std::panic::RefUnwindSafe for SpinLock<T> {}
+impl<T> std::panic::UnwindSafe for SpinLock<T> {}
+
 impl<T> SpinLock<T> {
     pub(crate) fn new(value: T) -> Self {
         SpinLock {
