@@ -376,6 +376,11 @@ pub mod prelude {
     pub use asyncio_core::{AsyncIterable, Co, generator, try_generator};
     // --- group ---
     pub use asyncio_core::group::{GroupError, TaskGroup, scope};
+    // --- sync ---
+    pub use asyncio_core::sync::{
+        Barrier, BoundedSemaphore, Condition, Event, LifoQueue, Lock, PriorityQueue, Queue,
+        QueueShutDown, Semaphore,
+    };
 }
 
 #[doc(hidden)]
