@@ -6,8 +6,10 @@
 //! per critical section, where `std::sync::Mutex` needs two (its unlock swaps, to learn
 //! whether a thread sleeps on the futex). On the machine of BENCHMARKS.md an uncontended
 //! RMW costs ≈ 8 ns, and a queue item passes two critical sections (put and get), so
-//! this halves the queue's per-item synchronisation. A waiter that has spun 64 times
-//! yields its thread to the OS, so a preempted holder gets the CPU back.
+//! this halves the queue's per-item synchronisation. A waiter backs off exponentially
+//! (8 to 1,024 jittered spins between attempts), which keeps the line on the holder's
+//! core under contention, and after 16 rounds yields its thread to the OS between
+//! attempts, so a preempted holder gets the CPU back.
 
 use std::ops::{Deref, DerefMut};
 
@@ -64,24 +66,66 @@ impl<T> SpinLock<T> {
 
     #[cold]
     fn lock_contended(&self) {
-        let mut spins = 0u32;
+        // Exponential backoff: a waiter leaves the lock's cache line alone for a
+        // growing, jittered number of spins between attempts, so the holder (and the
+        // next holders on its core) run without the line bouncing between cores, and
+        // contending waiters do not retry in lockstep.
+        // Seeded from this stack frame's address, which differs between threads.
+        let here = 0u8;
+        let mut backoff = Backoff::new(std::ptr::addr_of!(here).addr());
         loop {
-            while self.locked.load(Ordering::Relaxed) {
-                if spins < 64 {
-                    spins += 1;
-                    spin_loop();
-                } else {
-                    yield_now();
-                }
-            }
-            if self
-                .locked
-                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
+            backoff.snooze();
+            if !self.locked.load(Ordering::Relaxed)
+                && self
+                    .locked
+                    .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
             {
                 return;
             }
         }
+    }
+}
+
+/// The waiting schedule of [`SpinLock::lock_contended`].
+struct Backoff {
+    /// Spins before the next attempt (before jitter).
+    step: u32,
+    rounds: u32,
+    /// xorshift state for the jitter.
+    seed: u32,
+}
+
+impl Backoff {
+    const FIRST: u32 = 8;
+    const LAST: u32 = 1 << 10;
+    /// After this many rounds the waiter gives its thread back to the OS between
+    /// attempts, in case the holder was preempted.
+    const YIELD_AFTER: u32 = 16;
+
+    fn new(salt: usize) -> Self {
+        Backoff {
+            step: Self::FIRST,
+            rounds: 0,
+            seed: (salt as u32 >> 4) | 1,
+        }
+    }
+
+    fn snooze(&mut self) {
+        if self.rounds >= Self::YIELD_AFTER {
+            yield_now();
+            return;
+        }
+        self.rounds += 1;
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 17;
+        self.seed ^= self.seed << 5;
+        // Between step/2 and step·3/2 spins.
+        let spins = self.step / 2 + self.seed % self.step;
+        for _ in 0..spins {
+            spin_loop();
+        }
+        self.step = (self.step * 2).min(Self::LAST);
     }
 }
 
