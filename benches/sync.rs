@@ -160,7 +160,9 @@ fn queue(c: &mut Criterion) {
         for (p, k) in [(1u64, 1u64), (4, 4)] {
             let mut g = c.benchmark_group(format!("queue_1m_bounded64/{flavor}/{p}x{k}"));
             g.sample_size(10);
-            g.bench_function("asyncio Queue", |b| b.iter(|| rt.block_on(asyncio_queue(p, k))));
+            g.bench_function("asyncio Queue", |b| {
+                b.iter(|| rt.block_on(asyncio_queue(p, k)))
+            });
             g.bench_function("kanal", |b| b.iter(|| rt.block_on(kanal(p, k))));
             g.bench_function("flume", |b| b.iter(|| rt.block_on(flume(p, k))));
             g.bench_function("async-channel", |b| {
@@ -208,20 +210,29 @@ fn lock(c: &mut Criterion) {
             if !held && !multi {
                 continue; // no contention at all on one thread without an await inside
             }
-            let name = if held { "lock_100x10k" } else { "lock_100x10k_short" };
+            let name = if held {
+                "lock_100x10k"
+            } else {
+                "lock_100x10k_short"
+            };
             let mut g = c.benchmark_group(format!("{name}/{flavor}"));
             g.sample_size(10);
             g.bench_function("asyncio Lock", |b| {
                 b.iter(|| {
                     rt.block_on(async {
                         let l = Arc::new(asyncio::sync::Lock::new(0u64));
-                        hammer(Arc::clone(&l), LOCK_TASKS, LOCK_ROUNDS, move |l| async move {
-                            let mut g = l.lock().await;
-                            *g += 1;
-                            if held {
-                                yield_now().await;
-                            }
-                        })
+                        hammer(
+                            Arc::clone(&l),
+                            LOCK_TASKS,
+                            LOCK_ROUNDS,
+                            move |l| async move {
+                                let mut g = l.lock().await;
+                                *g += 1;
+                                if held {
+                                    yield_now().await;
+                                }
+                            },
+                        )
                         .await;
                         assert_eq!(*l.lock().await, total);
                     })
@@ -231,13 +242,18 @@ fn lock(c: &mut Criterion) {
                 b.iter(|| {
                     rt.block_on(async {
                         let l = Arc::new(tokio::sync::Mutex::new(0u64));
-                        hammer(Arc::clone(&l), LOCK_TASKS, LOCK_ROUNDS, move |l| async move {
-                            let mut g = l.lock().await;
-                            *g += 1;
-                            if held {
-                                yield_now().await;
-                            }
-                        })
+                        hammer(
+                            Arc::clone(&l),
+                            LOCK_TASKS,
+                            LOCK_ROUNDS,
+                            move |l| async move {
+                                let mut g = l.lock().await;
+                                *g += 1;
+                                if held {
+                                    yield_now().await;
+                                }
+                            },
+                        )
                         .await;
                         assert_eq!(*l.lock().await, total);
                     })
@@ -247,13 +263,18 @@ fn lock(c: &mut Criterion) {
                 b.iter(|| {
                     rt.block_on(async {
                         let l = Arc::new(async_lock::Mutex::new(0u64));
-                        hammer(Arc::clone(&l), LOCK_TASKS, LOCK_ROUNDS, move |l| async move {
-                            let mut g = l.lock().await;
-                            *g += 1;
-                            if held {
-                                yield_now().await;
-                            }
-                        })
+                        hammer(
+                            Arc::clone(&l),
+                            LOCK_TASKS,
+                            LOCK_ROUNDS,
+                            move |l| async move {
+                                let mut g = l.lock().await;
+                                *g += 1;
+                                if held {
+                                    yield_now().await;
+                                }
+                            },
+                        )
                         .await;
                         assert_eq!(*l.lock().await, total);
                     })

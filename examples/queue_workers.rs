@@ -85,8 +85,12 @@ async fn worker(name: String, queue: Queue<Duration>, log: Queue<(usize, Duratio
         let sleep_for = queue.get().await.expect("the queue is never shut down");
         sleep(sleep_for).await;
         queue.task_done();
-        log.put_nowait((id, sleep_for)).expect("the log is unbounded");
-        println!("{name} has slept for {:.2} seconds", sleep_for.as_secs_f64());
+        log.put_nowait((id, sleep_for))
+            .expect("the log is unbounded");
+        println!(
+            "{name} has slept for {:.2} seconds",
+            sleep_for.as_secs_f64()
+        );
     }
 }
 
@@ -96,7 +100,9 @@ pub async fn run(jobs: &[Duration], workers: usize) -> Report {
     let mut total_sleep_time = Duration::ZERO;
     for &sleep_for in jobs {
         total_sleep_time += sleep_for;
-        queue.put_nowait(sleep_for).expect("an unbounded queue is never full");
+        queue
+            .put_nowait(sleep_for)
+            .expect("an unbounded queue is never full");
     }
 
     // Each worker reports what it did on a second queue, so the caller can check it.

@@ -36,8 +36,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::waiters::{Key, WaitList};
 use super::spin::SpinLock;
+use super::waiters::{Key, WaitList};
 
 /// `asyncio.Barrier`: [`wait`](Barrier::wait) returns once `parties` tasks are waiting.
 ///
@@ -115,6 +115,7 @@ impl Barrier {
         BarrierWait {
             barrier: self,
             key: None,
+            done: false,
         }
     }
 
@@ -223,6 +224,7 @@ impl fmt::Debug for Barrier {
 pub struct BarrierWait<'a> {
     barrier: &'a Barrier,
     key: Option<Key>,
+    done: bool,
 }
 
 impl Future for BarrierWait<'_> {
@@ -230,17 +232,21 @@ impl Future for BarrierWait<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let barrier = self.barrier;
+        // Arriving again would count this task twice in the next round.
+        assert!(!self.done, "`Barrier::wait` future polled after completion");
         let mut state = barrier.state.lock();
         if let Some(key) = self.key {
             return match state.waiters.poll(key, cx.waker()) {
                 Some(r) => {
                     self.key = None;
+                    self.done = true;
                     Poll::Ready(r)
                 }
                 None => Poll::Pending,
             };
         }
         if state.broken {
+            self.done = true;
             return Poll::Ready(Err(BrokenBarrierError));
         }
         if state.waiters.len() + 1 < barrier.parties {
@@ -258,6 +264,7 @@ impl Future for BarrierWait<'_> {
         for w in wakers {
             w.wake();
         }
+        self.done = true;
         Poll::Ready(Ok(barrier.parties - 1))
     }
 }

@@ -41,8 +41,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use super::lock::{Lock, LockGuard, Locking};
-use super::waiters::{Key, WaitList};
 use super::spin::SpinLock;
+use super::waiters::{Key, WaitList};
 
 /// `asyncio.Condition` over a [`Lock<T>`](Lock) that it owns.
 ///

@@ -35,8 +35,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::waiters::{Key, WaitList};
 use super::spin::SpinLock;
+use super::waiters::{Key, WaitList};
 use crate::loom::{AtomicBool, Ordering};
 
 /// `asyncio.Event`: [`wait`](Event::wait) returns once the flag is [`set`](Event::set).

@@ -66,12 +66,12 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 use futures_core::{FusedStream, Stream};
 
-use super::waiters::{Key, WaitList};
 use super::spin::SpinLock;
+use super::waiters::{Key, WaitList};
 use crate::loom::Arc;
 
 mod order {
@@ -255,6 +255,9 @@ struct State<T, O: Order<T>> {
     joiners: WaitList<()>,
     unfinished: usize,
     shut_down: bool,
+    /// Set by `shutdown(true)`: an item handed back by a dropped getter is dropped and
+    /// counted done, like the queued items were, instead of refilling the queue.
+    immediate: bool,
 }
 
 /// What a put did, for the caller to finish outside the lock.
@@ -430,6 +433,7 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
                 joiners: WaitList::new(),
                 unfinished: 0,
                 shut_down: false,
+                immediate: false,
             })),
             next: None,
         }
@@ -477,6 +481,7 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
         QueueGet {
             queue: self,
             key: None,
+            done: false,
         }
     }
 
@@ -604,8 +609,9 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     /// With `immediate`, the queued items are dropped at once, the unfinished count is
     /// lowered by as many (so [`join`](GenericQueue::join) returns once every item already
     /// taken has been marked done), and waiting getters fail. Items already handed to a
-    /// getter are still delivered. Calling it again is allowed (an `immediate` call
-    /// after a plain one drops what is left).
+    /// getter are still delivered (if that getter is dropped instead, its item is
+    /// dropped and counted done like the queued ones). Calling it again is allowed (an
+    /// `immediate` call after a plain one drops what is left).
     ///
     /// # Examples
     ///
@@ -631,6 +637,7 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
             let mut state = self.shared.lock();
             state.shut_down = true;
             let dropped = if immediate {
+                state.immediate = true;
                 let items = std::mem::take(&mut state.items);
                 let n = O::len(&items);
                 state.unfinished = state.unfinished.saturating_sub(n);
@@ -774,6 +781,17 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     fn cancel_get(&self, key: Key) {
         let mut state = self.shared.lock();
         if let Some(Some(item)) = state.getters.remove(key) {
+            if state.immediate {
+                // Shut down at once after it was handed over: drop it and mark it done.
+                let mut wakers = Vec::new();
+                state.task_done(&mut wakers);
+                drop(state);
+                drop(item);
+                for w in wakers {
+                    w.wake();
+                }
+                return;
+            }
             let w = state.unget(item);
             drop(state);
             if let Some(w) = w {
@@ -966,6 +984,8 @@ impl<T, O: Order<T>> fmt::Debug for QueuePut<'_, T, O> {
 pub struct QueueGet<'a, T, O: Order<T> = Fifo> {
     queue: &'a GenericQueue<T, O>,
     key: Option<Key>,
+    /// Set once it has resolved: polling again would take a second item.
+    done: bool,
 }
 
 impl<T, O: Order<T>> Future for QueueGet<'_, T, O> {
@@ -973,9 +993,10 @@ impl<T, O: Order<T>> Future for QueueGet<'_, T, O> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        this.queue
-            .poll_get(&mut this.key, cx)
-            .map(|item| item.ok_or(QueueShutDown::new(())))
+        assert!(!this.done, "`Queue::get` future polled after completion");
+        let item = ready!(this.queue.poll_get(&mut this.key, cx));
+        this.done = true;
+        Poll::Ready(item.ok_or(QueueShutDown::new(())))
     }
 }
 

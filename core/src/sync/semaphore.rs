@@ -44,8 +44,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::waiters::{Key, WaitList};
 use super::spin::SpinLock;
+use super::waiters::{Key, WaitList};
 use crate::loom::{AtomicUsize, Ordering};
 
 /// The most permits a semaphore can hold: `usize::MAX / 2` (one bit of the counter
@@ -102,12 +102,10 @@ impl RawSemaphore {
             if s < ONE {
                 return false;
             }
-            match self.state.compare_exchange_weak(
-                s,
-                s - ONE,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
+            match self
+                .state
+                .compare_exchange_weak(s, s - ONE, Ordering::Acquire, Ordering::Relaxed)
+            {
                 Ok(_) => return true,
                 Err(actual) => s = actual,
             }
@@ -151,12 +149,10 @@ impl RawSemaphore {
         loop {
             if s >= ONE {
                 // A permit was counted since the fast path looked (so nobody waits).
-                match self.state.compare_exchange(
-                    s,
-                    s - ONE,
-                    Ordering::Acquire,
-                    Ordering::Acquire,
-                ) {
+                match self
+                    .state
+                    .compare_exchange(s, s - ONE, Ordering::Acquire, Ordering::Acquire)
+                {
                     Ok(_) => {
                         *at = Acquiring::Done;
                         return Poll::Ready(());
@@ -166,12 +162,10 @@ impl RawSemaphore {
             } else if s == WAITERS {
                 break;
             } else {
-                match self.state.compare_exchange(
-                    0,
-                    WAITERS,
-                    Ordering::Acquire,
-                    Ordering::Acquire,
-                ) {
+                match self
+                    .state
+                    .compare_exchange(0, WAITERS, Ordering::Acquire, Ordering::Acquire)
+                {
                     Ok(_) => break,
                     Err(actual) => s = actual,
                 }
@@ -371,9 +365,11 @@ impl Semaphore {
     /// drop(p);
     /// ```
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
+        // `then`, not `then_some`: a permit built eagerly would be dropped on failure,
+        // releasing a permit that was never taken.
         self.raw
             .try_acquire()
-            .then_some(SemaphorePermit { raw: &self.raw })
+            .then(|| SemaphorePermit { raw: &self.raw })
     }
 
     /// Adds a permit: `sem.release()`. Pairs with [`SemaphorePermit::forget`]; a
@@ -500,9 +496,11 @@ impl BoundedSemaphore {
     /// assert!(sem.try_acquire().is_some());
     /// ```
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
+        // `then`, not `then_some`: a permit built eagerly would be dropped on failure,
+        // releasing a permit that was never taken.
         self.raw
             .try_acquire()
-            .then_some(SemaphorePermit { raw: &self.raw })
+            .then(|| SemaphorePermit { raw: &self.raw })
     }
 
     /// Returns a permit taken with [`SemaphorePermit::forget`].

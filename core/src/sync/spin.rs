@@ -112,7 +112,10 @@ impl Backoff {
     }
 
     fn snooze(&mut self) {
-        if self.rounds >= Self::YIELD_AFTER {
+        // Under loom: one scheduling point per attempt. The jitter's seed is a stack
+        // address, which would make the model non-deterministic, and every spin would
+        // be a branch for loom to explore.
+        if cfg!(loom) || self.rounds >= Self::YIELD_AFTER {
             yield_now();
             return;
         }
