@@ -368,6 +368,8 @@ macro_rules! async_for {
 pub mod prelude {
     pub use asyncio_core::Stream;
     pub use asyncio_core::{sleep, sleep_until, spawn, spawn_local, timeout, to_thread, yield_now};
+    // --- waiting on tasks, shielding, deadlines ---
+    pub use asyncio_core::{ReturnWhen, shield, timeout_at, wait};
     // --- gather ---
     pub use crate::{gather, race, try_gather};
     pub use asyncio_core::{as_completed, gather_all, race_all, try_gather_all};

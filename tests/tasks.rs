@@ -80,9 +80,14 @@ fn spawn_without_a_loop_panics_naming_the_three_ways_to_start_one() {
         ("spawn_local", Box::new(|| drop(spawn_local(async {})))),
         ("to_thread", Box::new(|| drop(to_thread(|| ())))),
         ("sleep", Box::new(|| drop(sleep(Duration::from_secs(1))))),
+        ("shield", Box::new(|| drop(asyncio::shield(async {})))),
+        // A timeout is lazy: building one needs no loop, its first poll does.
         (
             "timeout",
-            Box::new(|| drop(timeout(Duration::from_secs(1), async {}))),
+            Box::new(|| {
+                let built = timeout(Duration::from_secs(1), async {});
+                let _ = futures::executor::block_on(built);
+            }),
         ),
     ] {
         let msg = panic_message(&*catch_unwind(AssertUnwindSafe(f)).unwrap_err());

@@ -8,8 +8,8 @@
 //! |---|---|
 //! | [`runtime`] | `asyncio.run`, the event loop |
 //! | [`debug`] | asyncio's debug mode: slow-callback warnings, unretrieved task panics |
-//! | [`task`] | `asyncio.create_task`, `Task`, `asyncio.to_thread` |
-//! | [`time`] | `asyncio.sleep`, `asyncio.timeout` / `wait_for` |
+//! | [`task`] | `asyncio.create_task`, `Task`, `asyncio.to_thread`, `asyncio.wait`, `asyncio.shield` |
+//! | [`time`] | `asyncio.sleep`, `asyncio.timeout` / `timeout_at` / `wait_for`, `Timeout.reschedule` |
 //! | [`gather`] | `asyncio.gather`, `asyncio.as_completed`, `asyncio.wait(FIRST_COMPLETED)` |
 //! | [`generator`](mod@generator) | `async def ... yield` (async generators) |
 //! | [`iter`] | `async for` (the `AsyncIterable` protocol) |
@@ -40,11 +40,11 @@
 #![warn(unreachable_pub)]
 
 pub mod debug;
-mod loom;
 pub mod gather;
 pub mod generator;
 pub mod group;
 pub mod iter;
+mod loom;
 pub mod runtime;
 pub mod sync;
 pub mod task;
@@ -52,8 +52,10 @@ pub mod time;
 
 // --- foundation ---
 pub use runtime::run;
-pub use task::{Task, spawn, spawn_local, to_thread, yield_now};
-pub use time::{TimeoutError, sleep, sleep_until, timeout};
+pub use task::{ReturnWhen, Shield, Task, shield, spawn, spawn_local, to_thread, wait, yield_now};
+pub use time::{
+    TimeoutError, TimeoutHandle, sleep, sleep_until, timeout, timeout_at, timeout_with,
+};
 // --- gather ---
 pub use gather::{as_completed, gather_all, race_all, try_gather_all};
 // --- generator / async_for ---

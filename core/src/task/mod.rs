@@ -10,6 +10,8 @@
 //! | keeping a reference so the task is not garbage-collected | [`Task::detach`] |
 //! | `await asyncio.to_thread(f)` | `to_thread(f).await` |
 //! | `await asyncio.sleep(0)` | `yield_now().await` |
+//! | `done, pending = await asyncio.wait(tasks, return_when=FIRST_COMPLETED)` | `let (done, pending) = wait(tasks, ReturnWhen::FirstCompleted).await;` (also `FirstException`, `AllCompleted`) |
+//! | `await asyncio.shield(aw)` | [`shield`]`(fut).await`: dropping the `Shield` lets the work finish |
 //!
 //! **Dropping a [`Task`] cancels it.** asyncio keeps only a weak reference to a running
 //! task, so a task whose handle is lost may be garbage-collected mid-flight; tokio's
@@ -49,7 +51,15 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use tokio::task::JoinHandle;
+use tokio::task::{JoinError, JoinHandle};
+
+mod shield;
+mod wait;
+
+pub use shield::{Shield, shield};
+pub use wait::{
+    AllCompleted, FirstCompleted, FirstException, ReturnWhen, Wait, WaitMode, WaitTask, wait,
+};
 
 /// Yields to the event loop once, so other tasks can run: `await asyncio.sleep(0)`.
 ///
@@ -91,11 +101,28 @@ use crate::runtime::{ensure_loop, expect_loop};
 /// ```
 #[must_use = "dropping a Task cancels it: `.await` it for its output, or call `.detach()` to let it run in the background"]
 pub struct Task<T> {
-    handle: Option<JoinHandle<T>>,
+    state: State<T>,
     meta: TaskLabel,
-    /// How to watch the task for an unretrieved panic once detached: spawns the
-    /// watcher with `tokio::spawn` or `spawn_local` to match the task's `Send`-ness.
-    on_detach: fn(JoinHandle<T>, TaskLabel),
+}
+
+/// Where a [`Task`]'s output is.
+///
+/// [`wait`] learns that a task finished by polling its handle, which hands over the
+/// output; it is stashed here until the `Task` is awaited. Boxed, so a `Task<T>` has the
+/// same size for every `T` (the box is allocated only by `wait`, never on the plain
+/// `spawn` + `.await` path). Two variants, so the tag hides in the niche of `on_detach`:
+/// a `Task` is no bigger than it was with a bare `Option<JoinHandle<T>>`.
+enum State<T> {
+    /// The task may still be running; its handle holds the output once it is done.
+    Running {
+        handle: JoinHandle<T>,
+        /// How to watch the task for an unretrieved panic once detached: spawns the
+        /// watcher with `tokio::spawn` or `spawn_local` to match the task's `Send`-ness.
+        on_detach: fn(JoinHandle<T>, TaskLabel),
+    },
+    /// The task finished: `Some` once [`Task::poll_finished`] took its output from the
+    /// handle, `None` once the output was handed out.
+    Done(Option<Box<Result<T, JoinError>>>),
 }
 
 impl<T> Task<T> {
@@ -128,6 +155,9 @@ impl<T> Task<T> {
     /// Whether the task has finished (returned, panicked or been cancelled):
     /// asyncio's `task.done()`.
     ///
+    /// Also `true` once the task's output was taken (after awaiting it through a
+    /// `&mut Task`); it never panics.
+    ///
     /// ```
     /// # asyncio_core::run(async {
     /// let t = asyncio_core::spawn(async {});
@@ -136,13 +166,18 @@ impl<T> Task<T> {
     /// # });
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.handle().is_finished()
+        match &self.state {
+            State::Running { handle, .. } => handle.is_finished(),
+            State::Done(_) => true,
+        }
     }
 
     /// Lets the task run on in the background, unobserved; its output is discarded.
     ///
     /// It still stops when the event loop does. If it panics, the panic is reported on
-    /// stderr with the task's name and spawn location.
+    /// stderr with the task's name and spawn location — also when it had already
+    /// panicked before the call (say, a task [`wait`] returned as done). Detaching a task
+    /// whose output was already taken does nothing.
     ///
     /// ```
     /// # asyncio_core::run(async {
@@ -152,15 +187,23 @@ impl<T> Task<T> {
     /// # });
     /// ```
     pub fn detach(mut self) {
-        let handle = self.handle.take().expect("Task polled after completion");
-        (self.on_detach)(handle, self.meta.clone());
+        match std::mem::replace(&mut self.state, State::Done(None)) {
+            State::Running { handle, on_detach } => on_detach(handle, self.meta.clone()),
+            State::Done(Some(res)) => report_unretrieved(*res, &self.meta),
+            State::Done(None) => {}
+        }
     }
 
     /// Cancels the task and waits until it has stopped: `task.cancel()`.
     ///
     /// Returns `Some(output)` if the task had already finished, `None` if it was
     /// cancelled. Once this resolves, the task's future has been dropped. If the task
-    /// had panicked, the panic resumes here.
+    /// had panicked, the panic resumes here (with its original payload).
+    ///
+    /// # Panics
+    ///
+    /// Resumes the task's panic, as said; and panics if the task's output was already
+    /// taken (it was awaited through a `&mut Task`).
     ///
     /// ```
     /// # asyncio_core::run(async {
@@ -173,23 +216,67 @@ impl<T> Task<T> {
     /// # });
     /// ```
     pub async fn cancel(mut self) -> Option<T> {
-        let handle = self.handle.take().expect("Task polled after completion");
-        handle.abort();
-        match handle.await {
+        let res = match std::mem::replace(&mut self.state, State::Done(None)) {
+            State::Running { handle, .. } => {
+                handle.abort();
+                handle.await
+            }
+            State::Done(Some(res)) => *res,
+            State::Done(None) => panic!("{} was cancelled after its output was taken", self.meta),
+        };
+        match res {
             Ok(out) => Some(out),
             Err(e) if e.is_panic() => resume_unwind(e.into_panic()),
             Err(_) => None,
         }
     }
 
-    fn handle(&self) -> &JoinHandle<T> {
-        self.handle.as_ref().expect("Task polled after completion")
+    /// Polls the task's handle without taking its output: `Ready` once the task has
+    /// finished, with the output stashed in the `Task` for a later `.await`. Registers
+    /// `cx`'s waker while the task runs. Used by [`wait`].
+    pub(crate) fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let State::Running { handle, .. } = &mut self.state {
+            let res = ready!(Pin::new(handle).poll(cx));
+            self.state = State::Done(Some(Box::new(res)));
+        }
+        Poll::Ready(())
+    }
+
+    /// Whether [`poll_finished`](Self::poll_finished) saw the task finish (or its output
+    /// was taken since).
+    pub(crate) fn is_stashed(&self) -> bool {
+        matches!(self.state, State::Done(_))
+    }
+
+    /// Whether the task is stashed as failed: it panicked, it was cancelled (its loop
+    /// shut down), or its output is an error by `is_error`.
+    pub(crate) fn failed(&self, is_error: impl FnOnce(&T) -> bool) -> bool {
+        match &self.state {
+            State::Done(Some(res)) => match &**res {
+                Ok(out) => is_error(out),
+                Err(_) => true,
+            },
+            State::Running { .. } | State::Done(None) => false,
+        }
+    }
+
+    /// Turns the task's finished result into its output: resumes a panic, and panics
+    /// for a task its loop cancelled.
+    fn output(&self, res: Result<T, JoinError>) -> T {
+        match res {
+            Ok(out) => out,
+            Err(e) if e.is_panic() => resume_unwind(e.into_panic()),
+            Err(_) => panic!(
+                "{} was cancelled because its event loop shut down",
+                self.meta
+            ),
+        }
     }
 }
 
 impl<T> Drop for Task<T> {
     fn drop(&mut self) {
-        if let Some(handle) = &self.handle {
+        if let State::Running { handle, .. } = &self.state {
             handle.abort();
         }
     }
@@ -199,17 +286,12 @@ impl<T> Future for Task<T> {
     type Output = T;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        let handle = self.handle.as_mut().expect("Task polled after completion");
-        let res = ready!(Pin::new(handle).poll(cx));
-        self.handle = None;
-        Poll::Ready(match res {
-            Ok(out) => out,
-            Err(e) if e.is_panic() => resume_unwind(e.into_panic()),
-            Err(_) => panic!(
-                "{} was cancelled because its event loop shut down",
-                self.meta
-            ),
-        })
+        let res = match &mut self.state {
+            State::Running { handle, .. } => ready!(Pin::new(handle).poll(cx)),
+            State::Done(stash) => *stash.take().expect("Task polled after completion"),
+        };
+        self.state = State::Done(None);
+        Poll::Ready(self.output(res))
     }
 }
 
@@ -218,10 +300,7 @@ impl<T> fmt::Debug for Task<T> {
         f.debug_struct("Task")
             .field("name", &self.name())
             .field("location", &self.meta.location)
-            .field(
-                "finished",
-                &self.handle.as_ref().map(JoinHandle::is_finished),
-            )
+            .field("finished", &self.is_finished())
             .finish()
     }
 }
@@ -467,9 +546,8 @@ impl<T> Task<T> {
         on_detach: fn(JoinHandle<T>, TaskLabel),
     ) -> Self {
         Task {
-            handle: Some(handle),
+            state: State::Running { handle, on_detach },
             meta,
-            on_detach,
         }
     }
 }
