@@ -78,10 +78,22 @@ fn spawn_without_a_loop_panics_naming_the_three_ways_to_start_one() {
     for (what, f) in [
         ("spawn", Box::new(|| drop(spawn(async {}))) as Box<dyn Fn()>),
         ("spawn_local", Box::new(|| drop(spawn_local(async {})))),
-        ("to_thread", Box::new(|| drop(to_thread(|| ())))),
-        ("sleep", Box::new(|| drop(sleep(Duration::from_secs(1))))),
         ("shield", Box::new(|| drop(asyncio::shield(async {})))),
-        // A timeout is lazy: building one needs no loop, its first poll does.
+        // Lazy ones: building needs no loop, their first poll does.
+        (
+            "to_thread",
+            Box::new(|| futures::executor::block_on(to_thread(|| ()))),
+        ),
+        (
+            "sleep",
+            Box::new(|| futures::executor::block_on(sleep(Duration::from_secs(1)))),
+        ),
+        (
+            "sleep_until",
+            Box::new(|| {
+                futures::executor::block_on(asyncio::sleep_until(asyncio::time::Instant::now()))
+            }),
+        ),
         (
             "timeout",
             Box::new(|| {

@@ -497,6 +497,30 @@ pub(crate) fn no_loop(what: &str) -> ! {
     )
 }
 
+/// As [`ensure_loop`], for the calls that act at once (`spawn`, like asyncio's
+/// `create_task`, needs the loop when it is called, not when awaited). The message adds
+/// the usual cause: such a call written as `asyncio::run`'s argument runs before the
+/// loop starts.
+#[track_caller]
+#[inline]
+pub(crate) fn ensure_loop_now(what: &str) {
+    if !surely_in_runtime() && tokio::runtime::Handle::try_current().is_err() {
+        no_loop_now(what);
+    }
+}
+
+#[cold]
+#[track_caller]
+fn no_loop_now(what: &str) -> ! {
+    panic!(
+        "no running event loop: `{what}` must be called from async code running on an \
+         event loop; start one with #[asyncio::async_main], #[asyncio::async_test] or \
+         asyncio::run(...). `{what}` acts at once, so in `asyncio::run({what}(..))` it runs \
+         before the loop starts (the argument is evaluated first): wrap it in an async \
+         block, `asyncio::run(async {{ {what}(..).await }})`"
+    )
+}
+
 /// What `#[async_main]` and `#[async_test]` expand to.
 #[doc(hidden)]
 pub mod __entry {

@@ -13,9 +13,10 @@
 //! When the deadline passes, a timeout drops the inner future — Rust's cancellation —
 //! and returns `Err(TimeoutError)`.
 //!
-//! Timeouts are lazy, like coroutines: building one needs no event loop and does
-//! nothing, and a relative limit counts from the first poll. Polling one, and calling
-//! [`sleep`] or [`sleep_until`], needs a running event loop (they use tokio's timer).
+//! Sleeps and timeouts are lazy, like coroutines: building one needs no event loop and
+//! does nothing, and a relative duration counts from the first poll (tokio's `sleep`
+//! counts from the call, and needs its runtime then). Polling one needs a running event
+//! loop (they use tokio's timer).
 //!
 //! ```
 //! use asyncio_core::time::{Instant, sleep, timeout};
@@ -41,33 +42,45 @@ use std::time::Duration;
 
 use tokio::task::coop;
 
-pub use tokio::time::{Instant, Sleep};
+pub use tokio::time::Instant;
 
 /// Waits for `duration`: `await asyncio.sleep(secs)`.
 ///
+/// **Lazy**, like the coroutine `asyncio.sleep(secs)`: building it needs no event loop
+/// and does nothing, and the duration counts from the **first poll** (the first
+/// `.await`). (tokio's `sleep` instead needs a runtime when it is called and counts from
+/// then.) So `asyncio::run(sleep(d))` works, and a sleep built early and awaited later
+/// still waits its whole duration.
+///
 /// # Panics
 ///
-/// Panics with `no running event loop` when called outside an event loop.
+/// Polling it panics with `no running event loop` outside an event loop.
 ///
 /// # Examples
 ///
 /// ```
+/// use asyncio_core::time::Instant;
 /// use std::time::Duration;
-/// # asyncio_core::run(async {
-/// asyncio_core::sleep(Duration::from_millis(10)).await;
-/// # });
+///
+/// let nap = asyncio_core::sleep(Duration::from_millis(10)); // no loop needed yet
+/// asyncio_core::run(async {
+///     let start = Instant::now();
+///     nap.await;
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+/// });
 /// ```
-#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    crate::runtime::ensure_loop("sleep");
-    tokio::time::sleep(duration)
+    Sleep::new(Deadline::After(duration), "sleep")
 }
 
-/// Waits until `deadline`.
+/// Waits until `deadline`: `asyncio.sleep` to an absolute time (`loop.time()` based).
+///
+/// Lazy like [`sleep`]: nothing happens until the first poll. A deadline already past
+/// completes on the first poll.
 ///
 /// # Panics
 ///
-/// Panics with `no running event loop` when called outside an event loop.
+/// Polling it panics with `no running event loop` outside an event loop.
 ///
 /// # Examples
 ///
@@ -80,10 +93,139 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// assert!(Instant::now() >= deadline);
 /// # });
 /// ```
-#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    crate::runtime::ensure_loop("sleep_until");
-    tokio::time::sleep_until(deadline)
+    Sleep::new(Deadline::At(deadline), "sleep_until")
+}
+
+pin_project_lite::pin_project! {
+    /// The future returned by [`sleep`] and [`sleep_until`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::time::{Instant, Sleep, sleep};
+    /// use std::pin::pin;
+    /// use std::time::Duration;
+    ///
+    /// # asyncio_core::run(async {
+    /// let mut nap: std::pin::Pin<&mut Sleep> = pin!(sleep(Duration::from_secs(3600)));
+    /// assert_eq!(nap.deadline(), None); // not started: a relative sleep has no deadline yet
+    /// let soon = Instant::now() + Duration::from_millis(1);
+    /// nap.as_mut().reset(soon); // wake earlier
+    /// nap.as_mut().await;
+    /// assert!(nap.is_elapsed());
+    /// # });
+    /// ```
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    #[derive(Debug)]
+    pub struct Sleep {
+        // tokio's timer, armed on the first poll.
+        #[pin]
+        timer: Option<tokio::time::Sleep>,
+        deadline: Deadline,
+        elapsed: bool,
+        what: &'static str,
+    }
+}
+
+impl Sleep {
+    fn new(deadline: Deadline, what: &'static str) -> Self {
+        Sleep {
+            timer: None,
+            deadline,
+            elapsed: false,
+            what,
+        }
+    }
+
+    /// When it completes: `None` before the first poll of a relative [`sleep`] (its
+    /// duration counts from then).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::time::Instant;
+    /// use std::time::Duration;
+    ///
+    /// let at = Instant::now() + Duration::from_secs(1);
+    /// assert_eq!(asyncio_core::sleep_until(at).deadline(), Some(at));
+    /// assert_eq!(asyncio_core::sleep(Duration::from_secs(1)).deadline(), None);
+    /// ```
+    pub fn deadline(&self) -> Option<Instant> {
+        match self.deadline {
+            Deadline::After(_) => None,
+            Deadline::At(at) => Some(at),
+        }
+    }
+
+    /// Whether it has completed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # asyncio_core::run(async {
+    /// let mut nap = Box::pin(asyncio_core::sleep(std::time::Duration::ZERO));
+    /// assert!(!nap.is_elapsed());
+    /// nap.as_mut().await;
+    /// assert!(nap.is_elapsed());
+    /// # });
+    /// ```
+    pub fn is_elapsed(&self) -> bool {
+        self.elapsed
+    }
+
+    /// Moves the deadline, before or during the sleep (also after it completed: it
+    /// then waits again, as tokio's `Sleep::reset`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio_core::time::Instant;
+    /// use std::time::Duration;
+    ///
+    /// # asyncio_core::run(async {
+    /// let mut nap = Box::pin(asyncio_core::sleep(Duration::from_secs(3600)));
+    /// let at = Instant::now() + Duration::from_millis(2);
+    /// nap.as_mut().reset(at);
+    /// assert_eq!(nap.deadline(), Some(at));
+    /// nap.await;
+    /// assert!(Instant::now() >= at);
+    /// # });
+    /// ```
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        let this = self.project();
+        *this.deadline = Deadline::At(deadline);
+        *this.elapsed = false;
+        if let Some(timer) = this.timer.as_pin_mut() {
+            timer.reset(deadline);
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        if this.timer.is_none() {
+            crate::runtime::ensure_loop(this.what);
+            let at = match *this.deadline {
+                Deadline::After(d) => {
+                    let now = Instant::now();
+                    // An overflowing duration never ends: 30 years is tokio's "never".
+                    now.checked_add(d)
+                        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 86_400))
+                }
+                Deadline::At(at) => at,
+            };
+            *this.deadline = Deadline::At(at);
+            this.timer.set(Some(tokio::time::sleep_until(at)));
+        }
+        let timer = this.timer.as_pin_mut().expect("armed above");
+        ready!(timer.poll(cx));
+        *this.elapsed = true;
+        Poll::Ready(())
+    }
 }
 
 /// A timeout's deadline, before and after its first poll.
@@ -101,7 +243,7 @@ pin_project_lite::pin_project! {
     #[derive(Debug)]
     struct Clock {
         #[pin]
-        sleep: Option<Sleep>,
+        sleep: Option<tokio::time::Sleep>,
         deadline: Deadline,
         // When the first poll happened; `None` before it.
         started: Option<Instant>,

@@ -1,5 +1,6 @@
 // expected errors: 1
-// `spawn` needs a Send future; the error shows the !Send value and suggests `spawn_local`.
+// `spawn` needs a Send future; the error shows the !Send value, and for `Rc` data the hint
+// suggests `spawn_local`.
 use std::rc::Rc;
 
 #[asyncio::async_main]

@@ -84,22 +84,44 @@ pub async fn yield_now() {
 }
 
 use crate::debug::{Instrumented, Kind, TaskLabel};
-use crate::runtime::{ensure_loop, expect_loop};
+use crate::runtime::{ensure_loop_now, expect_loop};
 
 /// A spawned task: a future of its output. Dropping it cancels the task.
 ///
-/// Returned by [`spawn`], [`spawn_local`], [`to_thread`] and [`Builder`]. Await it for
-/// the task's output; a panic in the task resumes in the awaiter.
+/// Returned by [`spawn`], [`spawn_local`] and [`Builder`]. Await it for the task's
+/// output; a panic in the task resumes in the awaiter.
+///
+/// **`let _ = spawn(fut);` cancels the task at once**: `_` drops the `Task` on the spot
+/// (unlike `let _task = …`, which keeps it to the end of the scope). Keep the handle in a
+/// variable, await it, or call [`detach`](Task::detach) to let it run in the background.
+/// Clippy's `let_underscore_future` lint catches the mistake.
+///
+/// **Borrowing instead of moving.** `task.await` and `timeout(d, task)` consume the
+/// task, so it cannot be awaited again (E0382), and a timeout that expires cancels it.
+/// `&mut task` is a future too: awaiting it borrows the task, so `timeout(d, &mut task)`
+/// gives up waiting but leaves the task running, to be awaited later (asyncio's
+/// `wait_for(shield(task), d)` idiom).
 ///
 /// # Examples
 ///
 /// ```
+/// use std::time::Duration;
+/// use asyncio_core::{sleep, spawn, timeout};
+///
 /// # asyncio_core::run(async {
-/// let task = asyncio_core::spawn(async { 1 + 1 });
+/// let task = spawn(async { 1 + 1 });
 /// assert_eq!(task.await, 2);
+///
+/// // Wait at most 10 ms, keep the task if it is not done yet.
+/// let mut slow = spawn(async {
+///     sleep(Duration::from_millis(50)).await;
+///     "done"
+/// });
+/// assert!(timeout(Duration::from_millis(10), &mut slow).await.is_err());
+/// assert_eq!(slow.await, "done"); // still running; now awaited to its end
 /// # });
 /// ```
-#[must_use = "dropping a Task cancels it: `.await` it for its output, or call `.detach()` to let it run in the background"]
+#[must_use = "dropping a Task cancels it (`let _ = spawn(..)` cancels it at once): `.await` it, keep it in a variable, or call `.detach()` to let it run in the background"]
 pub struct Task<T> {
     state: State<T>,
     meta: TaskLabel,
@@ -327,7 +349,7 @@ impl<T> fmt::Debug for Task<T> {
 pub fn spawn<F>(future: F) -> Task<F::Output>
 where
     F: Future + 'static,
-    F: Send, // a `!Send` future cannot move to another thread: use `spawn_local(fut)` instead
+    F: Send, // not Send? A `MutexGuard` held across `.await`: drop it first or use `sync::Lock`; `Rc` data: `spawn_local(fut)`
     F::Output: Send + 'static,
 {
     Builder::new().spawn(future)
@@ -369,12 +391,17 @@ where
 /// Use it for CPU-heavy work and for blocking calls (sync file or DNS I/O, a sync
 /// client) so they do not hold up the event loop. A panic in `f` resumes in the awaiter.
 ///
-/// A running closure cannot be interrupted: dropping the returned [`Task`] discards the
-/// result but lets `f` finish, as in asyncio.
+/// **Lazy**, like the coroutine `asyncio.to_thread(f)`: nothing runs until the returned
+/// [`ToThread`] is first polled, so it can be built before the loop starts
+/// (`asyncio::run(to_thread(f))` works). To start the work at once and await it later,
+/// spawn it: `spawn(to_thread(f))`.
+///
+/// Once started, a running closure cannot be interrupted: dropping the future discards
+/// the result but lets `f` finish, as in asyncio.
 ///
 /// # Panics
 ///
-/// Panics with `no running event loop` when called outside an event loop.
+/// Polling it panics with `no running event loop` outside an event loop.
 ///
 /// # Examples
 ///
@@ -385,19 +412,76 @@ where
 /// # });
 /// ```
 #[track_caller]
-pub fn to_thread<F, R>(f: F) -> Task<R>
+pub fn to_thread<F, R>(f: F) -> ToThread<F, R>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let location = Location::caller();
-    let handle = expect_loop("to_thread").spawn_blocking(|| crate::runtime::in_to_thread(f));
-    let label = TaskLabel {
-        kind: Kind::Task,
-        name: None,
-        location,
-    };
-    Task::new(handle, label, watch_send)
+    ToThread {
+        state: ToThreadState::Start(Some(f)),
+        location: Location::caller(),
+    }
+}
+
+/// The future returned by [`to_thread`]: starts the closure on its first poll.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio_core::task::ToThread;
+///
+/// let work: ToThread<_, u32> = asyncio_core::to_thread(|| 6 * 7); // nothing runs yet
+/// assert_eq!(asyncio_core::run(work), 42);
+/// ```
+#[must_use = "futures do nothing unless you `.await` or poll them: the closure has not started"]
+pub struct ToThread<F, R> {
+    state: ToThreadState<F, R>,
+    location: &'static Location<'static>,
+}
+
+enum ToThreadState<F, R> {
+    Start(Option<F>),
+    Running(Task<R>),
+}
+
+impl<F, R> Unpin for ToThread<F, R> {}
+
+impl<F, R> Future for ToThread<F, R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<R> {
+        let this = &mut *self;
+        if let ToThreadState::Start(f) = &mut this.state {
+            let f = f
+                .take()
+                .expect("`to_thread` future polled after completion");
+            let handle =
+                expect_loop("to_thread").spawn_blocking(|| crate::runtime::in_to_thread(f));
+            let label = TaskLabel {
+                kind: Kind::Task,
+                name: None,
+                location: this.location,
+            };
+            this.state = ToThreadState::Running(Task::new(handle, label, watch_send));
+        }
+        match &mut this.state {
+            ToThreadState::Running(task) => Pin::new(task).poll(cx),
+            ToThreadState::Start(_) => unreachable!("started above"),
+        }
+    }
+}
+
+impl<F, R> fmt::Debug for ToThread<F, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ToThread")
+            .field("started", &matches!(self.state, ToThreadState::Running(_)))
+            .field("location", &self.location)
+            .finish()
+    }
 }
 
 /// Spawns tasks with options (a name): asyncio's `create_task(coro, name=...)`.
@@ -480,7 +564,7 @@ impl Builder {
     pub fn spawn<F>(self, future: F) -> Task<F::Output>
     where
         F: Future + 'static,
-        F: Send, // a `!Send` future cannot move to another thread: use `.spawn_local(fut)` instead
+        F: Send, // not Send? A `MutexGuard` held across `.await`: drop it first or use `sync::Lock`; `Rc`: `.spawn_local(fut)`
         F::Output: Send + 'static,
     {
         let label = self.label(Location::caller());
@@ -520,7 +604,7 @@ impl Builder {
         F::Output: 'static,
     {
         let label = self.label(Location::caller());
-        ensure_loop("spawn_local");
+        ensure_loop_now("spawn_local");
         let handle = match crate::runtime::debug_threshold() {
             None => crate::runtime::spawn_local_inner(future),
             Some(t) => {
@@ -560,7 +644,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    ensure_loop("spawn");
+    ensure_loop_now("spawn");
     tokio::spawn(future)
 }
 

@@ -67,7 +67,7 @@ where
     F::IntoFuture: Send + 'static,
     F::Output: Send + 'static,
 {
-    crate::runtime::ensure_loop("shield");
+    crate::runtime::ensure_loop_now("shield");
     Shield {
         task: Some(Builder::new().spawn(future.into_future())),
     }
