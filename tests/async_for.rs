@@ -271,3 +271,33 @@ fn works_under_asyncio_run() {
     });
     assert_eq!(v, [0, 2, 4]);
 }
+
+/// A stream written as a struct literal: counts down from `n`.
+struct Ticker {
+    n: u32,
+}
+
+impl Stream for Ticker {
+    type Item = u32;
+
+    fn poll_next(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<u32>> {
+        if self.n == 0 {
+            return Poll::Ready(None);
+        }
+        self.n -= 1;
+        Poll::Ready(Some(self.n))
+    }
+}
+
+#[test]
+#[deny(unused_parens)] // the parentheses the macro needs are not "unnecessary" in its expansion
+fn a_parenthesised_struct_literal_is_a_stream() {
+    let got = asyncio::run(async {
+        let mut got = Vec::new();
+        async_for!(t in (Ticker { n: 3 }) {
+            got.push(t);
+        });
+        got
+    });
+    assert_eq!(got, [2, 1, 0]);
+}

@@ -18,6 +18,12 @@
 //! For a plain iterator use `for`, or turn it into a stream with
 //! `futures::stream::iter(...)`.
 //!
+//! The other way round — a plain `for` over a generator or any other stream — the
+//! compiler says "`Generator<…>` is not an iterator" (or "`impl Stream<Item = u32>` is
+//! not an iterator") and cannot be taught to mention `async_for!`: the hint would have
+//! to sit on std's `Iterator`. The fix is always the same: `for x in s { … }` →
+//! `async_for!(x in s { … })`, inside async code.
+//!
 //! Without the `asyncio` macros, the loop `async_for!` writes is a `while let` over
 //! [`next`]:
 //!
@@ -46,7 +52,10 @@ use futures_core::Stream;
 /// Something `async_for!` can loop over (Python's `__aiter__`).
 ///
 /// Implemented for every [`Stream`]. Implement it for your own type to make it usable
-/// in `async_for!` without calling a method first.
+/// in `async_for!` without calling a method first. Its `Stream` type must be named: for
+/// a stream made by a [`generator`](crate::generator) or a chain of adapters, use
+/// [`BoxStream`] (or [`LocalBoxStream`] when it is not `Send`) and box it — see the
+/// second example.
 ///
 /// # Examples
 ///
@@ -67,6 +76,38 @@ use futures_core::Stream;
 /// # futures::executor::block_on(async {
 /// let v: Vec<u32> = Countdown(3).into_stream().collect().await;
 /// assert_eq!(v, [2, 1, 0]);
+/// # });
+/// ```
+///
+/// Python's `__aiter__` written as an async generator:
+///
+/// ```
+/// use asyncio_core::generator;
+/// use asyncio_core::iter::{AsyncIterable, BoxStream};
+/// use futures::StreamExt;
+///
+/// /// class Ticker:
+/// ///     async def __aiter__(self):
+/// ///         for i in range(self.n): yield i
+/// struct Ticker {
+///     n: u32,
+/// }
+///
+/// impl AsyncIterable for Ticker {
+///     type Item = u32;
+///     type Stream = BoxStream<'static, u32>;
+///     fn into_stream(self) -> Self::Stream {
+///         Box::pin(generator(move |co| async move {
+///             for i in 0..self.n {
+///                 co.yield_(i).await;
+///             }
+///         }))
+///     }
+/// }
+///
+/// # futures::executor::block_on(async {
+/// let v: Vec<u32> = Ticker { n: 3 }.into_stream().collect().await;
+/// assert_eq!(v, [0, 1, 2]);
 /// # });
 /// ```
 #[diagnostic::on_unimplemented(
@@ -107,6 +148,45 @@ impl<S: Stream> AsyncIterable for S {
         self
     }
 }
+
+/// A boxed stream that is `Send`: a nameable type for any stream, e.g. as
+/// [`AsyncIterable::Stream`] of your own type (the same type as `futures`'
+/// `BoxStream`).
+///
+/// # Examples
+///
+/// ```
+/// use asyncio_core::iter::BoxStream;
+/// use futures::StreamExt;
+///
+/// fn evens(n: u32) -> BoxStream<'static, u32> {
+///     Box::pin(futures::stream::iter(0..n).filter(|x| std::future::ready(x % 2 == 0)))
+/// }
+/// # futures::executor::block_on(async {
+/// assert_eq!(evens(5).collect::<Vec<_>>().await, [0, 2, 4]);
+/// # });
+/// ```
+pub type BoxStream<'a, T> = Pin<Box<dyn Stream<Item = T> + Send + 'a>>;
+
+/// A boxed stream that need not be `Send` (one holding an `Rc`, say): the `!Send`
+/// counterpart of [`BoxStream`].
+///
+/// # Examples
+///
+/// ```
+/// use asyncio_core::iter::LocalBoxStream;
+/// use futures::StreamExt;
+/// use std::rc::Rc;
+///
+/// fn shared_words(words: Rc<Vec<&'static str>>) -> LocalBoxStream<'static, &'static str> {
+///     Box::pin(futures::stream::iter(0..words.len()).map(move |i| words[i]))
+/// }
+/// # futures::executor::block_on(async {
+/// let words = Rc::new(vec!["a", "b"]);
+/// assert_eq!(shared_words(words).collect::<Vec<_>>().await, ["a", "b"]);
+/// # });
+/// ```
+pub type LocalBoxStream<'a, T> = Pin<Box<dyn Stream<Item = T> + 'a>>;
 
 /// `async_for!`'s first step: [`AsyncIterable::into_stream`] as a function.
 #[doc(hidden)]

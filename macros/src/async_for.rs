@@ -45,6 +45,9 @@ impl Parse for AsyncFor {
             )
         })?;
         let expr = Expr::parse_without_eager_brace(input)?;
+        if let Some(err) = struct_literal(&expr, input) {
+            return Err(err);
+        }
         if !input.peek(syn::token::Brace) {
             return Err(input.error(
                 "expected the loop body in braces: `async_for!(pattern in stream { body })`",
@@ -67,6 +70,31 @@ impl Parse for AsyncFor {
     }
 }
 
+/// `async_for!(t in Ticker { n: 3 } { body })`: like `for`, the stream expression
+/// cannot be a bare struct literal (its braces would be taken for the loop body). Gives
+/// rustc's help for `for` — wrap it in parentheses — instead of a parse error at `:`.
+fn struct_literal(expr: &Expr, input: ParseStream) -> Option<syn::Error> {
+    let Expr::Path(path) = expr else { return None };
+    let ahead = input.fork();
+    let fields: proc_macro2::Group = ahead.parse().ok()?;
+    if fields.delimiter() != proc_macro2::Delimiter::Brace || !ahead.peek(syn::token::Brace) {
+        return None;
+    }
+    let _body: proc_macro2::Group = ahead.parse().ok()?;
+    if !ahead.is_empty() {
+        return None;
+    }
+    let name = quote!(#path).to_string();
+    let err = syn::Error::new_spanned(
+        quote!(#path #fields),
+        format!(
+            "struct literals are not allowed here: wrap the stream in parentheses, \
+             `async_for!(x in ({name} {{ .. }}) {{ body }})`"
+        ),
+    );
+    Some(err)
+}
+
 fn expand(input: AsyncFor) -> TokenStream {
     let AsyncFor {
         krate,
@@ -81,6 +109,13 @@ fn expand(input: AsyncFor) -> TokenStream {
     // using the macro outside async code gives one E0728 pointing at that expression.
     let span = expr.span();
     let _ = in_token;
+    // `async_for!(t in (Ticker { n: 3 }) { .. })`: the parentheses are needed in the
+    // macro call (as in `for`), but not around the call argument the expansion makes,
+    // where rustc would warn "unnecessary parentheses".
+    let expr = match expr {
+        Expr::Paren(p) if p.attrs.is_empty() => *p.expr,
+        other => other,
+    };
     // Our own bindings use mixed-site hygiene so they can't clash with the user's names.
     let stream = syn::Ident::new("__asyncio_stream", Span::mixed_site().located_at(span));
     let item = syn::Ident::new("__asyncio_item", Span::mixed_site().located_at(span));

@@ -345,6 +345,32 @@ impl<T> fmt::Debug for Task<T> {
 /// assert_eq!((a.await, b.await), ("a", "b"));
 /// # });
 /// ```
+///
+/// # A task that spawns more of itself
+///
+/// An `async fn` that spawns itself (a crawler following links, a tree walk) does not
+/// compile: `spawn` needs its future to be `Send`, and to know that the compiler would
+/// have to look inside the body it is checking — rustc says "type annotations needed:
+/// cannot satisfy `impl Future<Output = ()>: Send`" (E0283), and `spawn(Box::pin(..))`
+/// says the same. The fix is a plain function returning a boxed future whose type says
+/// `Send`; the `crawler` example of the `asyncio` crate is a whole program built so.
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::Pin;
+///
+/// /// Sums 1..=n, one task per step.
+/// fn sum_to(n: u64) -> Pin<Box<dyn Future<Output = u64> + Send>> {
+///     Box::pin(async move {
+///         if n == 0 {
+///             return 0;
+///         }
+///         n + asyncio_core::spawn(sum_to(n - 1)).await
+///     })
+/// }
+///
+/// assert_eq!(asyncio_core::run(sum_to(10)), 55);
+/// ```
 #[track_caller]
 pub fn spawn<F>(future: F) -> Task<F::Output>
 where
