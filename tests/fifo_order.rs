@@ -168,3 +168,54 @@ fn children_woken_c_a_b_are_polled_c_a_b() {
     });
     assert_eq!(winner, "c", "race_all");
 }
+
+async fn group_worker(name: &'static str, log: Log) -> Result<(), ()> {
+    worker(name, log).await;
+    Ok(())
+}
+
+#[test]
+fn task_group_children_run_in_fifo_order() {
+    let log = Log::default();
+    let l = Arc::clone(&log);
+    asyncio::run(asyncio::TaskGroup::run(async move |tg| {
+        for n in ["a", "b", "c"] {
+            tg.spawn(group_worker(n, Arc::clone(&l)));
+        }
+        Ok::<_, ()>(())
+    }))
+    .unwrap();
+    assert_eq!(joined(&log), ASYNCIO);
+}
+
+#[test]
+fn scope_children_run_in_fifo_order() {
+    let log = Log::default();
+    futures::executor::block_on(asyncio::scope(async |s| {
+        for n in ["a", "b", "c"] {
+            s.spawn(group_worker(n, Arc::clone(&log)));
+        }
+        Ok::<_, ()>(())
+    }))
+    .unwrap();
+    assert_eq!(joined(&log), ASYNCIO);
+}
+
+#[test]
+fn scope_children_woken_c_a_b_are_polled_c_a_b() {
+    let log = Log::default();
+    let (slots, children) = gates(&log);
+    let ((), ()) = futures::executor::block_on(async {
+        let run = asyncio::scope(async |s| {
+            for child in children {
+                s.spawn(async move {
+                    child.await;
+                    Ok::<_, ()>(())
+                });
+            }
+            Ok::<_, ()>(())
+        });
+        futures::join!(async { run.await.unwrap() }, wake_c_a_b(slots))
+    });
+    assert_eq!(joined(&log), "c a b");
+}

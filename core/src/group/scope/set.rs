@@ -544,9 +544,25 @@ impl<C> ChildSet<C> {
                     }
                 }
             }
-            // Most recently woken first: no second pass over the batch to reverse it,
-            // so each node is touched while it is likely still in cache.
-            self.batch.set(top);
+            // The stack hands the batch over newest first; reverse it, so children are
+            // polled in the order they were woken (asyncio's FIFO `call_soon` order).
+            let mut oldest_first: *const Header = ptr::null();
+            let mut node: *const Header = top;
+            while !node.is_null() {
+                // SAFETY: a node in the batch is alive (the queue holds a reference to
+                // it) and, while its `queued` flag is set, its `next` is written only by
+                // the set's owner — us (a waker writes `next` only after turning
+                // `queued` from false to true).
+                unsafe {
+                    let next = (*node).next.load(Ordering::Relaxed);
+                    (*node)
+                        .next
+                        .store(oldest_first.cast_mut(), Ordering::Relaxed);
+                    oldest_first = node;
+                    node = next;
+                }
+            }
+            self.batch.set(oldest_first);
         }
     }
 
