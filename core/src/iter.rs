@@ -53,7 +53,7 @@ use futures_core::Stream;
 ///
 /// Implemented for every [`Stream`]. Implement it for your own type to make it usable
 /// in `async_for!` without calling a method first. Its `Stream` type must be named: for
-/// a stream made by a [`generator`](crate::generator) or a chain of adapters, use
+/// a stream made by a [`generator`](fn@crate::generator) or a chain of adapters, use
 /// [`BoxStream`] (or [`LocalBoxStream`] when it is not `Send`) and box it — see the
 /// second example.
 ///

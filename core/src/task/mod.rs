@@ -24,6 +24,19 @@
 //! payload. A detached task that panics is reported on stderr with its name and the
 //! place it was spawned (asyncio's "Task exception was never retrieved").
 //!
+//! **Scheduling order.** As with asyncio's `call_soon`, what becomes ready first runs
+//! first: on the default single-threaded loop, tasks woken (or spawned, or yielding with
+//! [`yield_now`]) in the order a, b, c are polled a, b, c; so are the children of
+//! [`gather_all`](crate::gather_all), [`try_gather_all`](crate::try_gather_all),
+//! [`as_completed`](crate::as_completed), [`race_all`](crate::race_all),
+//! [`scope`](crate::scope) and [`TaskGroup`](crate::TaskGroup). Three tasks that each
+//! print and yield three times print `a0 b0 c0 a1 b1 c1 a2 b2 c2`, as in Python. Not
+//! covered: the multi-threaded loop, where two workers run tasks at the same time and
+//! steal each other's work, so only the order within one worker's queue is FIFO; and
+//! the fixed-arity `gather!`/`try_gather!`/`race!`, which poll every unfinished child
+//! on each wake starting one child later each time (`tokio::join!`'s rule, so no child
+//! is starved of tokio's cooperative budget).
+//!
 //! ```
 //! use asyncio_core::task::{self, Builder};
 //! use std::time::Duration;
