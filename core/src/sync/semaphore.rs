@@ -224,11 +224,18 @@ impl RawSemaphore {
             }
             // Someone waits: hand permits over under the lock, oldest first.
             let mut list = self.waiters.lock();
-            let mut wakers = Vec::new();
+            // The first waker apart: the common `release(1)` (every unlock, every
+            // dropped permit) then allocates nothing.
+            let mut first = None;
+            let mut rest = Vec::new();
             while n > 0 {
                 match list.notify_first(()) {
+                    Ok(w) if first.is_none() => {
+                        first = Some(w);
+                        n -= 1;
+                    }
                     Ok(w) => {
-                        wakers.push(w);
+                        rest.push(w);
                         n -= 1;
                     }
                     Err(()) => break,
@@ -238,7 +245,10 @@ impl RawSemaphore {
                 self.state.store(0, Ordering::Release);
             }
             drop(list);
-            for w in wakers {
+            if let Some(w) = first {
+                w.wake();
+            }
+            for w in rest {
                 w.wake();
             }
             // Any permits left over go to the count on the next round.
