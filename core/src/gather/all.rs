@@ -100,7 +100,7 @@ impl<F: Future> Future for GatherAll<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let d = &mut self.get_mut().driver;
-        match d.poll::<Infallible>(cx, ControlFlow::Continue) {
+        match d.poll::<Infallible>(cx, true, ControlFlow::Continue) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(never)) => match never {},
             Poll::Ready(None) => Poll::Ready(d.take_all("gather_all")),
@@ -206,7 +206,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let d = &mut self.get_mut().driver;
-        let r = d.poll(cx, |r| match r {
+        let r = d.poll(cx, true, |r| match r {
             Ok(t) => ControlFlow::Continue(t),
             Err(e) => ControlFlow::Break(e),
         });

@@ -74,7 +74,9 @@ impl<F: Future> Stream for AsCompleted<F> {
     type Item = F::Output;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
-        self.get_mut().driver.poll(cx, ControlFlow::Break)
+        // An item does not end the stream: a panic of its child's `Drop` is that
+        // child's panic.
+        self.get_mut().driver.poll(cx, false, ControlFlow::Break)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -14,9 +14,12 @@
 //! unfinished ones is cheaper than that allocation. For many children use
 //! [`gather_all`](super::gather_all), which polls only woken children.
 //!
-//! **Panics.** If a child panics, every other child is dropped before the panic leaves
-//! `poll` (a drop guard, zero cost when nothing panics); the payload is not touched, so
-//! the awaiter sees the original panic.
+//! **Panics.** A child's panic (in its poll, or in the `Drop` of its finished future)
+//! is caught (`catch_unwind`, zero cost when nothing panics); every other child is then
+//! dropped outside the unwind, each `Drop`'s panic caught and discarded, and the first
+//! panic continues with its original payload. A `try_gather!`'s first `Err` and a
+//! `race!`'s winner end the join the same way: the siblings' `Drop` panics never
+//! replace them.
 //!
 //! These types are public only so that the macros can name them; use the macros.
 
@@ -24,8 +27,11 @@ use core::future::{Future, IntoFuture};
 use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use pin_project_lite::pin_project;
+
+use super::unwind::{Payload, caught, drop_quietly};
 
 pin_project! {
     /// One child of a join: running, finished with its output stored, or gone.
@@ -172,7 +178,9 @@ impl<H, T, O> Cons<H, T, O> {
 pub trait List {
     /// Number of children.
     const LEN: usize;
-    /// Drops every child and stored output in place.
+    /// Drops every child and stored output in place, outside any unwind: a `Drop` that
+    /// panics is caught and its payload discarded (this runs after the join's first
+    /// failure), and the next child is dropped.
     fn drop_all(self: Pin<&mut Self>);
 }
 
@@ -187,7 +195,10 @@ impl<H, T: List, O> List for Cons<H, T, O> {
     #[inline(always)]
     fn drop_all(self: Pin<&mut Self>) {
         let mut this = self.project();
-        this.head.set(Slot::Gone);
+        // `Pin::set` writes `Gone` even when the old value's `Drop` unwinds.
+        if let Some(p) = caught(|| this.head.set(Slot::Gone)) {
+            drop_quietly(p);
+        }
         this.tail.drop_all();
     }
 }
@@ -368,32 +379,13 @@ where
     }
 }
 
-/// Drops every child if a child's poll unwinds; disarmed by taking the list back.
-struct DropOnUnwind<'a, L: List>(Option<Pin<&'a mut L>>);
-
-impl<'a, L: List> DropOnUnwind<'a, L> {
-    #[inline(always)]
-    fn list(&mut self) -> Pin<&mut L> {
-        match &mut self.0 {
-            Some(l) => l.as_mut(),
-            None => unreachable!(),
-        }
-    }
-    #[inline(always)]
-    fn disarm(mut self) -> Pin<&'a mut L> {
-        match self.0.take() {
-            Some(l) => l,
-            None => unreachable!(),
-        }
-    }
-}
-
-impl<L: List> Drop for DropOnUnwind<'_, L> {
-    fn drop(&mut self) {
-        if let Some(l) = &mut self.0 {
-            l.as_mut().drop_all();
-        }
-    }
+/// A child panicked (the panic was caught): drop every child quietly, then let the
+/// panic go on with its payload.
+#[cold]
+#[inline(never)]
+fn fail<L: List>(list: Pin<&mut L>, payload: Payload) -> ! {
+    list.drop_all();
+    resume_unwind(payload)
 }
 
 pin_project! {
@@ -459,12 +451,21 @@ impl<L: JoinList, M: Fn(L::Output) -> T, T> Future for Gather<L, M> {
         assert!(!*this.finished, "`gather!` polled after it completed");
         let start = *this.start;
         *this.start = if start + 1 >= L::LEN { 0 } else { start + 1 };
-        let mut guard = DropOnUnwind(Some(this.list));
-        let mut done = guard.list().poll_range(cx, 0, start, L::LEN);
-        if start != 0 {
-            done &= guard.list().poll_range(cx, 0, 0, start);
-        }
-        let list = guard.disarm();
+        let mut list = this.list;
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            let mut done = list.as_mut().poll_range(cx, 0, start, L::LEN);
+            if start != 0 {
+                done &= list.as_mut().poll_range(cx, 0, 0, start);
+            }
+            done
+        }));
+        let done = match polled {
+            Ok(done) => done,
+            Err(payload) => {
+                *this.finished = true;
+                fail(list, payload)
+            }
+        };
         if done {
             *this.finished = true;
             Poll::Ready((this.map)(list.take()))
@@ -505,13 +506,21 @@ where
         assert!(!*this.finished, "`try_gather!` polled after it completed");
         let start = *this.start;
         *this.start = if start + 1 >= L::LEN { 0 } else { start + 1 };
-        let mut guard = DropOnUnwind(Some(this.list));
-        let res = match guard.list().poll_range(cx, 0, start, L::LEN) {
-            Ok(a) if start == 0 => Ok(a),
-            Ok(a) => guard.list().poll_range(cx, 0, 0, start).map(|b| a & b),
-            Err(e) => Err(e),
+        let mut list = this.list;
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            match list.as_mut().poll_range(cx, 0, start, L::LEN) {
+                Ok(a) if start == 0 => Ok(a),
+                Ok(a) => list.as_mut().poll_range(cx, 0, 0, start).map(|b| a & b),
+                Err(e) => Err(e),
+            }
+        }));
+        let res = match polled {
+            Ok(res) => res,
+            Err(payload) => {
+                *this.finished = true;
+                fail(list, payload)
+            }
         };
-        let list = guard.disarm();
         match res {
             Ok(false) => Poll::Pending,
             Ok(true) => {
@@ -519,6 +528,8 @@ where
                 Poll::Ready(Ok((this.map)(list.take())))
             }
             Err(e) => {
+                // The child that failed is still in its slot: its `Drop` is part of the
+                // clean-up too, and cannot replace `e`.
                 *this.finished = true;
                 list.drop_all();
                 Poll::Ready(Err(e))
@@ -551,15 +562,25 @@ impl<L: RaceList<O>, O> Future for Race<L, O> {
         assert!(!*this.finished, "`race!` polled after it completed");
         let start = *this.start;
         *this.start = if start + 1 >= L::LEN { 0 } else { start + 1 };
-        let mut guard = DropOnUnwind(Some(this.list));
-        let res = match guard.list().poll_range(cx, 0, start, L::LEN) {
-            Some(out) => Some(out),
-            None if start == 0 => None,
-            None => guard.list().poll_range(cx, 0, 0, start),
+        let mut list = this.list;
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            match list.as_mut().poll_range(cx, 0, start, L::LEN) {
+                Some(out) => Some(out),
+                None if start == 0 => None,
+                None => list.as_mut().poll_range(cx, 0, 0, start),
+            }
+        }));
+        let res = match polled {
+            Ok(res) => res,
+            Err(payload) => {
+                *this.finished = true;
+                fail(list, payload)
+            }
         };
-        let list = guard.disarm();
         match res {
             Some(out) => {
+                // The winner is still in its slot: its `Drop` and the losers' are the
+                // clean-up, and cannot replace `out`.
                 *this.finished = true;
                 list.drop_all();
                 Poll::Ready(out)

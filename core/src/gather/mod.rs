@@ -44,6 +44,18 @@
 //!   the awaiter with its original payload.
 //! - **Lazy.** Nothing runs until the returned future is awaited or polled.
 //!
+//! # Failures and `Drop` panics
+//!
+//! One rule for every join here: when a child fails — it panics, returns the first
+//! `Err` of a `try_` join, or wins a race — the join catches that (`catch_unwind`),
+//! drops every other child *outside* the unwind (catching each `Drop`'s panic), then
+//! reports the first failure: its panic with the original payload, its `Err`, or the
+//! winner. A later panic in a sibling's `Drop` never replaces it and never aborts the
+//! process. A panic in the `Drop` of a child that finished with a value is that child's
+//! panic (it is the only failure); after an `Err` or a win, the child's own `Drop` is
+//! clean-up like its siblings'. (Dropping the join itself drops the children in the
+//! usual way: a second `Drop` panic there aborts, as for any Rust collection.)
+//!
 //! # Scheduling
 //!
 //! `gather!`/`try_gather!`/`race!` — no heap allocation; on each poll every unfinished
@@ -70,6 +82,7 @@ mod driver;
 pub mod fixed;
 mod race;
 pub(crate) mod ready;
+pub(crate) mod unwind;
 
 /// The synchronisation types `ready` uses (swapped for loom's in the loom test).
 mod sync {

@@ -83,7 +83,7 @@ impl<F: Future> Future for RaceAll<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let d = &mut self.get_mut().driver;
-        match d.poll(cx, ControlFlow::Break) {
+        match d.poll(cx, true, ControlFlow::Break) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(out)) => {
                 d.drop_all();

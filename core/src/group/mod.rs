@@ -29,6 +29,16 @@
 //! Every child returns `Result<T, E>` with the group's `E`; a child that cannot fail
 //! returns `Ok(value)`.
 //!
+//! **A panic in a `Drop` never aborts and never hides the first failure.** Both tiers
+//! catch a failure where it happens (a child's or the body's panic, in its poll or in
+//! the `Drop` of its finished future, or its `Err`), drop everything else *outside* the
+//! unwind, catching each `Drop`'s panic, and then report that first failure: the
+//! [`GroupError`], or the panic with its original payload. A `Drop` that panics while
+//! children are cancelled never replaces it; when nothing failed before (a child that
+//! returned `Ok` and then panicked in `Drop`, one cancelled by `abort`), that panic is
+//! the group's, resumed in the caller. Every handle resolves, to
+//! `Err(ChildError::Panicked)` when its child panicked in its poll or its `Drop`.
+//!
 //! ```
 //! use asyncio_core::group::{TaskGroup, scope};
 //! use std::time::Duration;
@@ -64,6 +74,7 @@
 //! ```
 
 mod error;
+mod once;
 mod scope;
 mod sites;
 mod state;

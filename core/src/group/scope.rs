@@ -15,6 +15,8 @@ use std::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
 
 use super::error::{ChildError, Failure, GroupError};
+use super::once::Once;
+use crate::gather::unwind::{self, caught, drop_quietly};
 
 mod set;
 
@@ -36,6 +38,9 @@ struct Inner<'env, E> {
     cancelled: Cell<bool>,
     supervisor: bool,
     failures: RefCell<Vec<Failure<E>>>,
+    /// The first panic (of a child or the body, in a poll or in a `Drop`), resumed
+    /// once everything else has been dropped.
+    panic: Cell<Option<unwind::Payload>>,
 }
 
 impl<E> Inner<'_, E> {
@@ -49,6 +54,35 @@ impl<E> Inner<'_, E> {
     fn cancel(&self) {
         self.closed.set(true);
         self.cancelled.set(true);
+    }
+
+    /// A child or the body panicked (in its poll, or in the `Drop` of its finished
+    /// future): cancel everything; the first panic resumes in the caller.
+    #[cold]
+    fn panicked(&self, payload: unwind::Payload) {
+        match self.panic.take() {
+            None => self.panic.set(Some(payload)),
+            Some(first) => {
+                self.panic.set(Some(first));
+                drop_quietly(payload);
+            }
+        }
+        self.cancel();
+    }
+
+    /// A `Drop` panicked while a child or the body was being cancelled: part of the
+    /// clean-up after the first failure, which it never replaces; the scope's panic
+    /// only if nothing failed before.
+    #[cold]
+    fn cleanup_panicked(&self, payload: unwind::Payload) {
+        let first = self.panic.take();
+        if first.is_none() && self.failures.borrow().is_empty() {
+            self.panic.set(Some(payload));
+        } else {
+            self.panic.set(first);
+            drop_quietly(payload);
+        }
+        self.cancel();
     }
 }
 
@@ -83,6 +117,18 @@ impl<E> Inner<'_, E> {
 /// and one poll of the scope polls at most `max(children, 32)` of them before it yields
 /// to the executor, so children that keep waking themselves cannot starve it.
 ///
+/// A panic in a child's or the body's `Drop` never aborts and never hides the first
+/// failure: the scope catches the first failure, drops everything else outside the
+/// unwind (catching each `Drop`'s panic), then reports that failure; a `Drop` that
+/// panics when nothing failed before is the scope's panic. Every [`ScopeTask`]
+/// resolves, to `Err(ChildError::Panicked)` if its child panicked in its poll or its
+/// `Drop`. See the [module docs](super).
+///
+/// # Panics
+///
+/// Resumes the first panic of the body or of a child, once every other child and the
+/// body have been dropped. Panics if polled after it completed.
+///
 /// # Examples
 ///
 /// ```
@@ -99,13 +145,13 @@ impl<E> Inner<'_, E> {
 /// }));
 /// assert_eq!(total, Ok(2));
 /// ```
-pub async fn scope<'env, T, E, F, Fut>(body: F) -> Result<T, GroupError<E>>
+pub fn scope<'env, T, E, F, Fut>(body: F) -> impl Future<Output = Result<T, GroupError<E>>>
 where
     F: FnOnce(Scope<'env, E>) -> Fut,
     Fut: Future<Output = Result<T, E>>,
     E: 'env,
 {
-    start(false, body).await
+    Once::new("scope", start(false, body))
 }
 
 /// Like [`scope`], but a failure cancels nothing: every child runs to its end and all
@@ -126,13 +172,15 @@ where
 /// assert_eq!(err.into_errors(), vec!["boom"]);
 /// # });
 /// ```
-pub async fn supervise_scope<'env, T, E, F, Fut>(body: F) -> Result<T, GroupError<E>>
+pub fn supervise_scope<'env, T, E, F, Fut>(
+    body: F,
+) -> impl Future<Output = Result<T, GroupError<E>>>
 where
     F: FnOnce(Scope<'env, E>) -> Fut,
     Fut: Future<Output = Result<T, E>>,
     E: 'env,
 {
-    start(true, body).await
+    Once::new("supervise_scope", start(true, body))
 }
 
 async fn start<'env, T, E, F, Fut>(supervisor: bool, body: F) -> Result<T, GroupError<E>>
@@ -148,6 +196,7 @@ where
         cancelled: Cell::new(false),
         supervisor,
         failures: RefCell::new(Vec::new()),
+        panic: Cell::new(None),
     });
     let fut = body(Scope {
         inner: inner.clone(),
@@ -157,7 +206,6 @@ where
         body_running: true,
         inner,
         output: None,
-        done: false,
     }
     .await
 }
@@ -438,18 +486,42 @@ where
         let Some(future) = slot.as_mut() else {
             return Poll::Ready(());
         };
+        // A panic is caught here (zero cost when there is none), so the child's handle
+        // resolves and nothing unwinds through the set.
         // SAFETY: see above.
-        let res = match unsafe { Pin::new_unchecked(future) }.poll(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(res) => res,
+        let res = match catch_unwind(AssertUnwindSafe(|| {
+            unsafe { Pin::new_unchecked(future) }.poll(cx)
+        })) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(res)) => Ok(res),
+            Err(payload) => Err(payload),
         };
-        *slot = None; // drop the finished future now, in place
-        let res = match res {
-            Ok(v) => Ok(v),
-            Err(e) => {
+        // Drop the finished future now, in place (`None` is written even if its `Drop`
+        // unwinds).
+        let dropped = caught(|| *slot = None);
+        let res = match (res, dropped) {
+            (Ok(Ok(v)), None) => Ok(v),
+            (Ok(Err(e)), dropped) => {
                 let site = &this.site;
                 inner.fail(Failure::child(e, site.name().cloned(), site.location()));
+                // Its own `Drop`, after its `Err`, is clean-up: the `Err` stands.
+                if let Some(p) = dropped {
+                    drop_quietly(p);
+                }
                 Err(ChildError::Failed)
+            }
+            // It returned a value, then its `Drop` panicked: the child's panic.
+            (Ok(Ok(v)), Some(p)) => {
+                drop_quietly(v);
+                inner.panicked(p);
+                Err(ChildError::Panicked)
+            }
+            (Err(payload), dropped) => {
+                inner.panicked(payload);
+                if let Some(p) = dropped {
+                    drop_quietly(p);
+                }
+                Err(ChildError::Panicked)
             }
         };
         this.complete(res);
@@ -460,10 +532,17 @@ where
         let this = self.get_ref();
         // SAFETY: as in `poll`.
         let slot = unsafe { &mut *this.future.get() };
-        let running = slot.is_some();
-        *slot = None; // drops the future in place
-        if running {
-            this.complete(Err(ChildError::Cancelled));
+        if slot.is_none() {
+            return;
+        }
+        // Drops the future in place; the handle resolves whatever its `Drop` does, and
+        // a panic then goes on to the set, which catches it (`ChildSet::cancel_all`).
+        match caught(|| *slot = None) {
+            None => this.complete(Err(ChildError::Cancelled)),
+            Some(payload) => {
+                this.complete(Err(ChildError::Panicked));
+                resume_unwind(payload)
+            }
         }
     }
 }
@@ -581,7 +660,6 @@ pin_project! {
         body_running: bool,
         inner: Rc<Inner<'env, E>>,
         output: Option<T>,
-        done: bool,
     }
 
     impl<'env, Fut, T, E> PinnedDrop for ScopeFuture<'env, Fut, T, E> {
@@ -589,9 +667,19 @@ pin_project! {
             let mut this = this.project();
             this.inner.cancel();
             // The body first (as when the scope is cancelled), then every child; a
-            // `Scope` that escaped can spawn no more (`closed`).
-            this.body.set(None);
-            this.inner.set.close();
+            // `Scope` that escaped can spawn no more (`closed`). Dropping the scope
+            // cancels it: the first `Drop` panic goes on from here (unless this drop
+            // is part of an unwind already, where a second panic would abort); the
+            // later ones are discarded.
+            let body = caught(|| this.body.set(None));
+            let children = this.inner.set.close();
+            if let Some(p) = body.or(children) {
+                if std::thread::panicking() {
+                    drop_quietly(p);
+                } else {
+                    resume_unwind(p);
+                }
+            }
         }
     }
 }
@@ -604,12 +692,19 @@ where
     // struct would cover the body future, which may hold references into itself
     // (Stacked Borrows, checked by Miri).
 
+    /// Cancels the body and every child (after the first failure, or a panic): each
+    /// `Drop` runs outside any unwind, and its panic is clean-up
+    /// ([`Inner::cleanup_panicked`]).
     fn cancel_all(self: Pin<&mut Self>) {
         let mut this = self.project();
         this.inner.cancel();
-        this.body.set(None);
+        if let Some(p) = caught(|| this.body.set(None)) {
+            this.inner.cleanup_panicked(p);
+        }
         *this.body_running = false;
-        this.inner.set.cancel_all();
+        if let Some(p) = this.inner.set.cancel_all() {
+            this.inner.cleanup_panicked(p);
+        }
         this.inner.set.end();
     }
 
@@ -621,12 +716,33 @@ where
         if *this.body_running {
             let mut body = this.body;
             if let Some(fut) = body.as_mut().as_pin_mut() {
-                if let Poll::Ready(res) = fut.poll(cx) {
-                    body.set(None);
+                let polled = catch_unwind(AssertUnwindSafe(|| fut.poll(cx)));
+                if polled.as_ref().is_ok_and(Poll::is_pending) {
+                    // Still running.
+                } else {
+                    // Finished or panicked: drop it in place now (`None` is written
+                    // even if its `Drop` unwinds), as a child's future.
+                    let dropped = caught(|| body.set(None));
                     *this.body_running = false;
-                    match res {
-                        Ok(v) => *this.output = Some(v),
-                        Err(e) => inner.fail(Failure::body(e)),
+                    match (polled, dropped) {
+                        (Ok(Poll::Ready(Ok(v))), None) => *this.output = Some(v),
+                        (Ok(Poll::Ready(Ok(v))), Some(p)) => {
+                            drop_quietly(v);
+                            inner.panicked(p);
+                        }
+                        (Ok(Poll::Ready(Err(e))), dropped) => {
+                            inner.fail(Failure::body(e));
+                            if let Some(p) = dropped {
+                                drop_quietly(p);
+                            }
+                        }
+                        (Err(payload), dropped) => {
+                            inner.panicked(payload);
+                            if let Some(p) = dropped {
+                                drop_quietly(p);
+                            }
+                        }
+                        (Ok(Poll::Pending), _) => unreachable!(),
                     }
                 }
             }
@@ -656,15 +772,17 @@ where
     type Output = Result<T, GroupError<E>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        assert!(
-            !*self.as_mut().project().done,
-            "scope future polled after completion"
-        );
+        // Children's and the body's panics are caught where they happen; this catches
+        // the rest (say a finished child's output whose `Drop` panics as the set lets
+        // go of it), so that nothing is dropped during an unwind here either.
         match catch_unwind(AssertUnwindSafe(|| self.as_mut().poll_inner(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(())) => {
                 let this = self.project();
-                *this.done = true;
+                if let Some(payload) = this.inner.panic.take() {
+                    // Everything else is gone: the first panic goes on.
+                    resume_unwind(payload);
+                }
                 let failures = std::mem::take(&mut *this.inner.failures.borrow_mut());
                 Poll::Ready(if failures.is_empty() {
                     Ok(this
@@ -676,10 +794,16 @@ where
                 })
             }
             Err(payload) => {
-                // Drop every other child and the body, then let the panic go on.
+                // Drop every other child and the body, then let the first panic go on.
+                self.as_mut().project().inner.panicked(payload);
                 self.as_mut().cancel_all();
-                *self.project().done = true;
-                resume_unwind(payload)
+                resume_unwind(
+                    self.project()
+                        .inner
+                        .panic
+                        .take()
+                        .expect("a panic was recorded"),
+                )
             }
         }
     }

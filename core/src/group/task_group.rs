@@ -1,9 +1,9 @@
 //! [`TaskGroup`]: spawned children with asyncio's `TaskGroup` semantics.
 
-use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -15,12 +15,12 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::error::{ChildError, Failure, GroupError};
+use super::once::Once;
 use super::state::GroupState;
+use crate::gather::unwind::{Payload, caught, drop_quietly};
 
 mod link;
 use link::{Link, Sites};
-
-type Payload = Box<dyn Any + Send + 'static>;
 
 // `repr(C)` with `state` first puts it in the same cache line as the `Arc`'s counts:
 // every spawn and every child's end touch both, from different threads under the
@@ -106,13 +106,48 @@ impl<E> Shared<E> {
         }
     }
 
+    /// A child or the body panicked (in its poll, or in the `Drop` of its finished
+    /// future): cancel everything; the first panic resumes in the caller.
+    #[cold]
     fn panicked(&self, payload: Payload) {
-        {
+        let later = {
             let mut slot = self.panic.lock().unwrap_or_else(PoisonError::into_inner);
-            if slot.is_none() {
-                *slot = Some(payload);
+            match *slot {
+                None => {
+                    *slot = Some(payload);
+                    None
+                }
+                Some(_) => Some(payload),
             }
-            // A second panic's payload is dropped: only the first resumes.
+        };
+        // A later panic's payload is dropped (outside the lock): only the first resumes.
+        if let Some(p) = later {
+            drop_quietly(p);
+        }
+        self.cancel();
+    }
+
+    /// A `Drop` panicked while a child or the body was being cancelled: part of the
+    /// clean-up after the first failure, which it never replaces; the group's panic
+    /// only if nothing failed before (say a child cancelled by `abort`).
+    #[cold]
+    fn cleanup_panicked(&self, payload: Payload) {
+        let later = {
+            let mut slot = self.panic.lock().unwrap_or_else(PoisonError::into_inner);
+            let failed = !self
+                .failures
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty();
+            if slot.is_none() && !failed {
+                *slot = Some(payload);
+                None
+            } else {
+                Some(payload)
+            }
+        };
+        if let Some(p) = later {
+            drop_quietly(p);
         }
         self.cancel();
     }
@@ -151,6 +186,10 @@ impl<E> Shared<E> {
 ///   location. Cancelled children are not failures.
 /// - A panic in a child or the body cancels everything, waits for it to stop, then
 ///   resumes in the caller with the original payload.
+/// - A panic in a `Drop` never aborts and never replaces the first failure; if nothing
+///   failed before (a child returned `Ok`, then its `Drop` panicked), it is a panic as
+///   above, and the child's handle says `Err(ChildError::Panicked)` (see the
+///   [module docs](super)).
 /// - Dropping the `run` future cancels every child: none runs past the `.await` it was
 ///   suspended at, and the loop drops their futures as it reaches them — a handful of
 ///   children on its next turn; a large group over a few turns (tokio runs about 61
@@ -221,7 +260,8 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// # Panics
     ///
     /// Panics with `no running event loop` if awaited outside an event loop. Resumes a
-    /// panic of the body or of any child, after cancelling and waiting for the rest.
+    /// panic of the body or of any child (in a poll or in a `Drop`), after cancelling
+    /// and waiting for the rest. Panics if polled after it completed.
     ///
     /// # Examples
     ///
@@ -240,12 +280,12 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// assert_eq!(err.into_errors(), vec!["boom"]);
     /// # });
     /// ```
-    pub async fn run<T, F, Fut>(body: F) -> Result<T, GroupError<E>>
+    pub fn run<T, F, Fut>(body: F) -> impl Future<Output = Result<T, GroupError<E>>>
     where
         F: FnOnce(TaskGroup<E>) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        Self::start(false, body).await
+        Once::new("TaskGroup::run", Self::start(false, body))
     }
 
     /// Like [`run`](Self::run), but a failure cancels nothing: every child runs to its
@@ -272,12 +312,12 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// assert_eq!(err.into_errors(), vec!["boom"]);
     /// # });
     /// ```
-    pub async fn supervise<T, F, Fut>(body: F) -> Result<T, GroupError<E>>
+    pub fn supervise<T, F, Fut>(body: F) -> impl Future<Output = Result<T, GroupError<E>>>
     where
         F: FnOnce(TaskGroup<E>) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        Self::start(true, body).await
+        Once::new("TaskGroup::supervise", Self::start(true, body))
     }
 
     async fn start<T, F, Fut>(supervisor: bool, body: F) -> Result<T, GroupError<E>>
@@ -448,10 +488,14 @@ impl<E: Send + 'static> TaskGroup<E> {
                 shared.driver.wake();
             }
             drop(future);
-            return GroupTask { handle: None, name };
+            return GroupTask {
+                handle: None,
+                name,
+                done: false,
+            };
         }
         let child = Child {
-            future,
+            future: ManuallyDrop::new(future),
             link: Link::new(shared.clone(), location, name.clone()),
         };
         let handle = spawn(&shared.runtime, child);
@@ -465,6 +509,7 @@ impl<E: Send + 'static> TaskGroup<E> {
         GroupTask {
             handle: Some(handle),
             name,
+            done: false,
         }
     }
 
@@ -515,11 +560,62 @@ pin_project! {
     /// A child as spawned on the runtime: the user's future, watched for failure,
     /// panic and group cancellation. Two fields only, so that a trivial child fits
     /// tokio's smallest task cell (see [`link`]).
+    ///
+    /// The child drops its future itself, in place and catching a panic of its `Drop`
+    /// ([`drop_future`]): in `poll` as soon as it finished or the group cancels it,
+    /// otherwise (aborted, loop shut down) when the child is dropped. `link` records
+    /// that it did, so the future is dropped once.
     struct Child<F, E> {
         #[pin]
-        future: F,
+        future: ManuallyDrop<F>,
         // Declared after `future`: dropped after it, then leaves the live count.
         link: Link<E>,
+    }
+
+    impl<F, E> PinnedDrop for Child<F, E> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if this.link.future_gone() {
+                return;
+            }
+            // Dropped unfinished by the runtime (`abort`, loop shut down): clean-up.
+            if let Some(p) = drop_future(this.future, this.link) {
+                this.link.shared().cleanup_panicked(p);
+                // The runtime catches this (the future's drop always runs under its
+                // `catch_unwind`) and reports the handle as panicked.
+                if !std::thread::panicking() {
+                    resume_unwind(Box::new(DropPanicked));
+                }
+            }
+        }
+    }
+}
+
+/// The payload a child raises, from its own drop, when its future's `Drop` panicked
+/// (the original payload went to the group): the runtime then reports the child's
+/// handle as panicked.
+struct DropPanicked;
+
+/// Drops the child's future in place, once (the caller checked `future_gone`),
+/// returning the panic of its `Drop`.
+fn drop_future<F, E>(future: Pin<&mut ManuallyDrop<F>>, link: &mut Link<E>) -> Option<Payload> {
+    link.set_future_gone();
+    // SAFETY: the future is dropped in place (as its pinning requires) and only once:
+    // `future_gone` was clear, and is set before the drop runs.
+    caught(|| unsafe { ManuallyDrop::drop(future.get_unchecked_mut()) })
+}
+
+/// The child is cancelled by its group: drop its future now.
+fn cancelled<F, T, E>(
+    future: Pin<&mut ManuallyDrop<F>>,
+    link: &mut Link<E>,
+) -> Result<T, ChildError> {
+    match drop_future(future, link) {
+        None => Err(ChildError::Cancelled),
+        Some(p) => {
+            link.shared().cleanup_panicked(p);
+            Err(ChildError::Panicked)
+        }
     }
 }
 
@@ -532,15 +628,20 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let link = this.link;
+        let mut future = this.future;
+        // The runtime polls a task no more once it returned `Ready`.
+        debug_assert!(!link.future_gone());
         if link.shared().state.is_cancelled() {
-            return Poll::Ready(Err(ChildError::Cancelled));
+            return Poll::Ready(cancelled(future, link));
         }
-        let future = this.future;
+        // SAFETY: the future is structurally pinned in its `ManuallyDrop` (never moved
+        // out, only dropped in place by `drop_future`), and alive (`future_gone` clear).
+        let fut = unsafe { future.as_mut().map_unchecked_mut(|f| &mut **f) };
         // Debug mode: the threshold of the loop polling us (a thread-local read, so
         // children carry no field for it).
         let debug = crate::runtime::debug_threshold();
         let started = debug.map(|_| std::time::Instant::now());
-        let res = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+        let res = catch_unwind(AssertUnwindSafe(|| fut.poll(cx)));
         if let (Some(threshold), Some(started)) = (debug, started) {
             crate::debug::check_poll(started, threshold, || crate::debug::TaskLabel {
                 kind: crate::debug::Kind::GroupChild,
@@ -549,18 +650,33 @@ where
             });
         }
         match res {
-            Ok(Poll::Ready(Ok(v))) => Poll::Ready(Ok(v)),
+            Ok(Poll::Ready(Ok(v))) => match drop_future(future, link) {
+                None => Poll::Ready(Ok(v)),
+                // It returned a value, then its `Drop` panicked: the child's panic.
+                Some(p) => {
+                    drop_quietly(v);
+                    link.shared().panicked(p);
+                    Poll::Ready(Err(ChildError::Panicked))
+                }
+            },
             Ok(Poll::Ready(Err(e))) => {
                 let failure = Failure::child(e, link.name().cloned(), link.location());
                 link.shared().fail(failure);
+                // Its own `Drop`, after its `Err`, is clean-up: the `Err` stands.
+                if let Some(p) = drop_future(future, link) {
+                    drop_quietly(p);
+                }
                 Poll::Ready(Err(ChildError::Failed))
             }
             Ok(Poll::Pending) => match link.poll_cancelled(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(ChildError::Cancelled)),
+                Poll::Ready(()) => Poll::Ready(cancelled(future, link)),
                 Poll::Pending => Poll::Pending,
             },
             Err(payload) => {
                 link.shared().panicked(payload);
+                if let Some(p) = drop_future(future, link) {
+                    drop_quietly(p);
+                }
                 Poll::Ready(Err(ChildError::Panicked))
             }
         }
@@ -593,6 +709,8 @@ pub struct GroupTask<T> {
     /// `None` if the group was closed at spawn time.
     handle: Option<JoinHandle<Result<T, ChildError>>>,
     name: Option<Arc<str>>,
+    /// The handle returned `Ready`: a later poll is a bug, reported by name.
+    done: bool,
 }
 
 impl<T> GroupTask<T> {
@@ -659,17 +777,30 @@ impl<T> Future for GroupTask<T> {
     type Output = Result<T, ChildError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some(handle) = self.handle.as_mut() else {
-            return Poll::Ready(Err(ChildError::Closed));
-        };
-        match Pin::new(handle).poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(res)) => Poll::Ready(res),
-            // Children catch their own panics; a JoinError is an abort or loop shutdown.
-            Poll::Ready(Err(e)) if e.is_panic() => Poll::Ready(Err(ChildError::Panicked)),
-            Poll::Ready(Err(_)) => Poll::Ready(Err(ChildError::Cancelled)),
+        if self.done {
+            group_task_polled_after_completion();
         }
+        let out = match self.handle.as_mut() {
+            None => Err(ChildError::Closed),
+            Some(handle) => match Pin::new(handle).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(res)) => res,
+                // Children catch their own panics; a JoinError is an abort or loop
+                // shutdown, a panic if the future's `Drop` then panicked.
+                Poll::Ready(Err(e)) if e.is_panic() => Err(ChildError::Panicked),
+                Poll::Ready(Err(_)) => Err(ChildError::Cancelled),
+            },
+        };
+        self.done = true;
+        Poll::Ready(out)
     }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn group_task_polled_after_completion() -> ! {
+    panic!("`GroupTask` polled after it completed")
 }
 
 impl<T> fmt::Debug for GroupTask<T> {
@@ -697,9 +828,30 @@ pin_project! {
 
     impl<Fut, T, E> PinnedDrop for Driver<Fut, T, E> {
         fn drop(this: Pin<&mut Self>) {
-            if !this.done {
+            let mut this = this.project();
+            if !*this.done {
                 this.shared.cancel();
+                // Dropping `run`'s future cancels the body too: a panic of its `Drop`
+                // goes on from here, unless this drop is part of an unwind already
+                // (a second panic would abort).
+                if let Some(p) = caught(|| this.body.set(None)) {
+                    if std::thread::panicking() {
+                        drop_quietly(p);
+                    } else {
+                        resume_unwind(p);
+                    }
+                }
             }
+        }
+    }
+}
+
+impl<Fut, T, E> Driver<Fut, T, E> {
+    /// Drops the body, cancelled by the group: a panic of its `Drop` is clean-up.
+    fn cancel_body(mut body: Pin<&mut Option<Fut>>, running: &mut bool, shared: &Shared<E>) {
+        *running = false;
+        if let Some(p) = caught(|| body.set(None)) {
+            shared.cleanup_panicked(p);
         }
     }
 }
@@ -712,34 +864,46 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        assert!(!*this.done, "TaskGroup future polled after completion");
+        // `Once` (around `run`'s future) reports a poll after completion by name.
+        debug_assert!(!*this.done, "TaskGroup future polled after completion");
         let shared = &**this.shared;
         shared.driver.register(cx.waker());
         if let Some(body) = this.body.as_mut().as_pin_mut() {
             if shared.state.is_cancelled() {
-                this.body.set(None);
-                *this.body_running = false;
+                Self::cancel_body(this.body, this.body_running, shared);
             } else {
                 match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
                     Ok(Poll::Pending) => {}
                     Ok(Poll::Ready(res)) => {
-                        this.body.set(None);
+                        // `None` is written even if the body's `Drop` unwinds.
+                        let dropped = caught(|| this.body.set(None));
                         *this.body_running = false;
-                        match res {
-                            Ok(v) => *this.output = Some(v),
-                            Err(e) => shared.fail(Failure::body(e)),
+                        match (res, dropped) {
+                            (Ok(v), None) => *this.output = Some(v),
+                            // It returned a value, then its `Drop` panicked: a panic.
+                            (Ok(v), Some(p)) => {
+                                drop_quietly(v);
+                                shared.panicked(p);
+                            }
+                            (Err(e), dropped) => {
+                                shared.fail(Failure::body(e));
+                                if let Some(p) = dropped {
+                                    drop_quietly(p);
+                                }
+                            }
                         }
                     }
                     Err(payload) => {
-                        this.body.set(None);
-                        *this.body_running = false;
                         shared.panicked(payload);
+                        if let Some(p) = caught(|| this.body.set(None)) {
+                            drop_quietly(p);
+                        }
+                        *this.body_running = false;
                     }
                 }
-                if shared.state.is_cancelled() {
+                if *this.body_running && shared.state.is_cancelled() {
                     // A child failed while the body ran: the body is cancelled too.
-                    this.body.set(None);
-                    *this.body_running = false;
+                    Self::cancel_body(this.body, this.body_running, shared);
                 }
             }
         }

@@ -34,10 +34,11 @@
 //!
 //! **Polling** (owner): new children first, in insertion order, then woken ones in
 //! batches: a batch is every node pushed since the last one (one `swap` takes the whole
-//! stack), polled most recently woken first. Reversing a batch into wake order would be
-//! one more pass over nodes that, with many children, are no longer in cache (the
-//! hottest instruction of the 10,000-child benchmark; ≈ 5 % of its time). Every queued
-//! child is polled before any node pushed later, so none starves. `queued` is cleared
+//! stack), reversed once into wake order and polled oldest first, as asyncio runs ready
+//! callbacks (FIFO). The reversal is one more pass over nodes that, with many children,
+//! are no longer in cache: the 10,000-child shuffled benchmark went from 2.22 to 2.44 ms
+//! with it (`FuturesUnordered` 2.81 ms in the same runs). Every queued child is polled
+//! before any node pushed later, so none starves. `queued` is cleared
 //! before a child is polled, so a wake during its poll queues it again (for the next
 //! batch). A poll does at most `max(len, 32)` child polls, then wakes the parent and
 //! yields, so children that keep waking themselves cannot starve the executor.
@@ -77,7 +78,8 @@ pub(crate) trait Payload {
     /// Polls the child; `Ready` once it has finished for good. Never called again after
     /// `Ready` or after [`cancel`](Payload::cancel), and never re-entered.
     fn poll(self: Pin<&Self>, cx: &mut Context<'_>, ctx: &Self::Ctx) -> Poll<()>;
-    /// Drops the child's future early (the set is being cancelled).
+    /// Drops the child's future early (the set is being cancelled). May unwind (the
+    /// future's `Drop` panicked): [`ChildSet::cancel_all`] catches it.
     fn cancel(self: Pin<&Self>);
 }
 
@@ -567,8 +569,11 @@ impl<C> ChildSet<C> {
     }
 
     /// Cancels every live child (newest first), dropping its future through
-    /// [`Payload::cancel`]; the set stays usable.
-    pub(crate) fn cancel_all(&self) {
+    /// [`Payload::cancel`]; the set stays usable. A `cancel` that panics is caught and
+    /// the next child cancelled all the same (a panic there during an unwind would
+    /// abort): returns the first such panic, having discarded any later ones.
+    pub(crate) fn cancel_all(&self) -> Option<Box<dyn std::any::Any + Send>> {
+        let mut first = None;
         // One node at a time from the head: a child's drop may touch the set (drop
         // handles, even insert), so no pointer is kept across `cancel`.
         while let Some(node) = NonNull::new(self.all.get().cast_mut()) {
@@ -587,18 +592,29 @@ impl<C> ChildSet<C> {
                     node,
                     _not_send: PhantomData,
                 };
-                (h.vtable.cancel)(node);
+                let cancel = h.vtable.cancel;
+                let cancelled =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cancel(node)));
                 drop(guard);
+                if let Err(p) = cancelled {
+                    if first.is_none() {
+                        first = Some(p);
+                    } else {
+                        forget_quietly(p);
+                    }
+                }
             }
         }
+        first
     }
 
     /// Cancels every child and closes the queue: inserting is refused from now on, and
-    /// wakers no longer push. Idempotent.
-    pub(crate) fn close(&self) {
-        self.cancel_all();
+    /// wakers no longer push. Idempotent. Returns the first panic of a child's
+    /// cancellation, as [`cancel_all`](Self::cancel_all).
+    pub(crate) fn close(&self) -> Option<Box<dyn std::any::Any + Send>> {
+        let first = self.cancel_all();
         if self.closed.replace(true) {
-            return;
+            return first;
         }
         self.end();
         let q = self.queue();
@@ -623,12 +639,23 @@ impl<C> ChildSet<C> {
             }
         }
         self.incoming_tail.set(ptr::null());
+        first
+    }
+}
+
+/// Drops a caught panic's payload, discarding (leaking) a panic of its own `Drop`.
+fn forget_quietly(p: Box<dyn std::any::Any + Send>) {
+    if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(p))) {
+        core::mem::forget(p);
     }
 }
 
 impl<C> Drop for ChildSet<C> {
     fn drop(&mut self) {
-        self.close();
+        // Nothing to report to: a child's `Drop` panic here is discarded.
+        if let Some(p) = self.close() {
+            forget_quietly(p);
+        }
         // SAFETY: the set's own reference to its queue, released once.
         unsafe { drop(Arc::from_raw(self.queue.as_ptr().cast_const())) };
     }
@@ -822,7 +849,8 @@ mod tests {
         wb.borrow().as_ref().unwrap().wake_by_ref();
         set.begin(&p);
         assert_eq!(set.poll_children(&mut cx, &(), || false), Polled::Idle);
-        assert_eq!(take(&log), ["poll 0", "poll 2"]);
+        // In wake order (c, then a), since a42a3e6.
+        assert_eq!(take(&log), ["poll 2", "poll 0"]);
         assert_eq!(set.len(), 1);
         drop(ha);
         assert_eq!(take(&log), ["drop 0"]);

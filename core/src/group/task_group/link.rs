@@ -18,6 +18,11 @@
 //! Either way the link owns one strong count of the group's `Arc<Shared>` and one count
 //! of its live children, both released when the link is dropped (after the child's
 //! future: it is declared after it).
+//!
+//! Bit 1 of the same word ([`FUTURE_GONE`]) records that the child dropped its future
+//! itself (the child drops it in place, catching a panic of its `Drop`, so that such
+//! a panic is reported, not lost or raised during an unwind), so that it is dropped
+//! exactly once.
 
 use std::marker::PhantomData;
 use std::panic::Location;
@@ -32,6 +37,14 @@ use super::Shared;
 
 /// Set in a [`Link`]'s pointer when it points to an [`Extra`], clear for a [`Site`].
 const EXTRA: usize = 1;
+/// Set in a [`Link`]'s pointer once the child's future has been dropped.
+const FUTURE_GONE: usize = 2;
+/// Every tag bit: the rest of the word is the pointer.
+const TAGS: usize = EXTRA | FUTURE_GONE;
+
+// Both pointees are at least 4-aligned (they start with a pointer), so bits 0 and 1
+// are free for the tags.
+const _: () = assert!(align_of::<Site<()>>() > TAGS && align_of::<Extra<()>>() > TAGS);
 
 /// A group and a spawn location. Immutable; owned by the group's [`Sites`], so it lives
 /// as long as the group's `Shared`.
@@ -134,14 +147,27 @@ impl<E> Link<E> {
     }
 
     fn extra_ptr(&self) -> *mut Extra<E> {
-        self.ptr.as_ptr().map_addr(|a| a & !EXTRA).cast()
+        self.ptr.as_ptr().map_addr(|a| a & !TAGS).cast()
     }
 
     fn site(&self) -> &Site<E> {
         debug_assert!(!self.is_extra());
-        // SAFETY: tag 0: `ptr` points to a `Site` owned by the group, which our strong
-        // count keeps alive.
-        unsafe { &*self.ptr.as_ptr().cast::<Site<E>>() }
+        // SAFETY: tag 0: `ptr` (tag bits cleared, provenance kept) points to a `Site`
+        // owned by the group, which our strong count keeps alive.
+        unsafe { &*self.ptr.as_ptr().map_addr(|a| a & !TAGS).cast::<Site<E>>() }
+    }
+
+    /// Whether the child's future has been dropped ([`set_future_gone`]).
+    ///
+    /// [`set_future_gone`]: Self::set_future_gone
+    pub(super) fn future_gone(&self) -> bool {
+        self.ptr.addr().get() & FUTURE_GONE != 0
+    }
+
+    /// Records that the child's future is being dropped (set before the drop, so that
+    /// a `Drop` that unwinds is not run again).
+    pub(super) fn set_future_gone(&mut self) {
+        self.ptr = self.ptr.map_addr(|a| a | FUTURE_GONE);
     }
 
     fn extra_ref(&self) -> &Extra<E> {
@@ -182,6 +208,8 @@ impl<E> Link<E> {
     /// Polls for the group's cancellation, registering for it on the first call.
     /// `Ready` means the group is cancelling.
     pub(super) fn poll_cancelled(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        // Only while the future lives: the new link below starts with no tag but EXTRA.
+        debug_assert!(!self.future_gone());
         if !self.is_extra() {
             let site = self.site();
             let (shared, location) = (site.shared, site.location);
