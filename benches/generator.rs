@@ -2,10 +2,13 @@
 //!
 //! 1. `yield_1m`: yield 1,000,000 `u64` and sum them.
 //! 2. `one_item`: create a one-item stream and drain it.
-//! 3. `async_for`: `async_for!` over a generator vs a hand-written `while let` loop.
+//! 3. `children`: 100,000 items yielded by 10 or by 1,000 children under `gather_all`.
+//! 4. `async_for`: `async_for!` over a generator vs a hand-written `while let` loop.
 //!
-//! Every stream is driven by the same minimal poll loop on a no-op waker (no executor
-//! in the measurement). Run: `cargo bench --bench generator`.
+//! Two harnesses for 1 and 2: `noop/` drains each stream with the same minimal poll loop
+//! on a no-op waker (no executor in the measurement; it rewards state kept in
+//! registers), and `block_on/` with `futures::executor::block_on` and
+//! `StreamExt::next`, as users do. Run: `cargo bench --bench generator`.
 
 use std::future::Future;
 use std::hint::black_box;
@@ -36,6 +39,19 @@ fn drain_sum<S: Stream<Item = u64>>(s: S) -> u64 {
     }
 }
 
+/// Drains `s` under `futures::executor::block_on` with `StreamExt::next`.
+#[inline(never)]
+fn block_on_sum<S: Stream<Item = u64>>(s: S) -> u64 {
+    futures::executor::block_on(async {
+        let mut s = pin!(s);
+        let mut sum = 0u64;
+        while let Some(v) = s.next().await {
+            sum = sum.wrapping_add(v);
+        }
+        sum
+    })
+}
+
 /// Polls `f` to completion with a no-op waker.
 #[inline(never)]
 fn run<F: Future>(f: F) -> F::Output {
@@ -49,7 +65,7 @@ fn run<F: Future>(f: F) -> F::Output {
 }
 
 fn gen_asyncio(n: u64) -> impl Stream<Item = u64> {
-    generator(move |co| async move {
+    generator(async move |co| {
         for i in 0..n {
             co.yield_(black_box(i)).await;
         }
@@ -62,7 +78,7 @@ fn gen_asyncio(n: u64) -> impl Stream<Item = u64> {
 /// (`drain_sum`); sharing `gen_asyncio` with the two `async_for` loops gave ours three,
 /// and left its body out of line.
 fn gen_asyncio_for_loops(n: u64) -> impl Stream<Item = u64> {
-    generator(move |co| async move {
+    generator(async move |co| {
         for i in 0..n {
             co.yield_(black_box(i)).await;
         }
@@ -107,51 +123,74 @@ fn gen_iter(n: u64) -> impl Stream<Item = u64> {
     futures::stream::iter((0..n).map(black_box))
 }
 
+/// The contenders of `yield_1m` and `one_item`, in the order they appear in the tables.
+/// A macro, not a table of closures, so each drain is monomorphised for its stream.
+macro_rules! contenders {
+    ($g:ident, $n:expr, $drain:ident, $check:expr) => {{
+        let check = $check;
+        $g.bench_function("asyncio::generator", |b| {
+            b.iter(|| check($drain(gen_asyncio(black_box($n)))))
+        });
+        $g.bench_function("async-stream", |b| {
+            b.iter(|| check($drain(gen_async_stream(black_box($n)))))
+        });
+        $g.bench_function("async-fn-stream", |b| {
+            b.iter(|| check($drain(gen_async_fn_stream(black_box($n)))))
+        });
+        $g.bench_function("asynk-strim", |b| {
+            b.iter(|| check($drain(gen_asynk_strim(black_box($n)))))
+        });
+        $g.bench_function("stream::unfold", |b| {
+            b.iter(|| check($drain(gen_unfold(black_box($n)))))
+        });
+        $g.bench_function("stream::iter (floor)", |b| {
+            b.iter(|| check($drain(gen_iter(black_box($n)))))
+        });
+    }};
+}
+
 fn yield_1m(c: &mut Criterion) {
     let expected = N * (N - 1) / 2;
-    let mut g = c.benchmark_group("yield_1m");
+    let mut g = c.benchmark_group("yield_1m/noop");
     g.throughput(Throughput::Elements(N));
-    g.bench_function("asyncio::generator", |b| {
-        b.iter(|| assert_eq!(drain_sum(gen_asyncio(black_box(N))), expected))
-    });
-    g.bench_function("async-stream", |b| {
-        b.iter(|| assert_eq!(drain_sum(gen_async_stream(black_box(N))), expected))
-    });
-    g.bench_function("async-fn-stream", |b| {
-        b.iter(|| assert_eq!(drain_sum(gen_async_fn_stream(black_box(N))), expected))
-    });
-    g.bench_function("asynk-strim", |b| {
-        b.iter(|| assert_eq!(drain_sum(gen_asynk_strim(black_box(N))), expected))
-    });
-    g.bench_function("stream::unfold", |b| {
-        b.iter(|| assert_eq!(drain_sum(gen_unfold(black_box(N))), expected))
-    });
-    g.bench_function("stream::iter (floor)", |b| {
-        b.iter(|| assert_eq!(drain_sum(gen_iter(black_box(N))), expected))
-    });
+    contenders!(g, N, drain_sum, |sum| assert_eq!(sum, expected));
+    g.finish();
+    let mut g = c.benchmark_group("yield_1m/block_on");
+    g.throughput(Throughput::Elements(N));
+    contenders!(g, N, block_on_sum, |sum| assert_eq!(sum, expected));
     g.finish();
 }
 
 fn one_item(c: &mut Criterion) {
-    let mut g = c.benchmark_group("one_item");
-    g.bench_function("asyncio::generator", |b| {
-        b.iter(|| drain_sum(gen_asyncio(black_box(1))))
-    });
-    g.bench_function("async-stream", |b| {
-        b.iter(|| drain_sum(gen_async_stream(black_box(1))))
-    });
-    g.bench_function("async-fn-stream", |b| {
-        b.iter(|| drain_sum(gen_async_fn_stream(black_box(1))))
-    });
-    g.bench_function("asynk-strim", |b| {
-        b.iter(|| drain_sum(gen_asynk_strim(black_box(1))))
-    });
-    g.bench_function("stream::unfold", |b| {
-        b.iter(|| drain_sum(gen_unfold(black_box(1))))
-    });
-    g.bench_function("stream::iter (floor)", |b| {
-        b.iter(|| drain_sum(gen_iter(black_box(1))))
-    });
+    let mut g = c.benchmark_group("one_item/noop");
+    contenders!(g, 1, drain_sum, |sum| assert_eq!(sum, 0));
+    g.finish();
+    let mut g = c.benchmark_group("one_item/block_on");
+    contenders!(g, 1, block_on_sum, |sum| assert_eq!(sum, 0));
+    g.finish();
+}
+
+/// `children` children under `gather_all`, each yielding `per_child` items.
+fn gen_children(children: u64, per_child: u64) -> impl Stream<Item = u64> {
+    generator(async move |co| {
+        asyncio::gather_all((0..children).map(|c| async move {
+            for i in 0..per_child {
+                co.yield_(black_box(c ^ i)).await;
+            }
+        }))
+        .await;
+    })
+}
+
+fn children(c: &mut Criterion) {
+    const ITEMS: u64 = 100_000;
+    let mut g = c.benchmark_group("children");
+    g.throughput(Throughput::Elements(ITEMS));
+    for n in [10u64, 1000] {
+        g.bench_function(format!("gather_all/{n}"), |b| {
+            b.iter(|| drain_sum(gen_children(black_box(n), ITEMS / n)))
+        });
+    }
     g.finish();
 }
 
@@ -187,5 +226,5 @@ fn async_for_loop(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, yield_1m, one_item, async_for_loop);
+criterion_group!(benches, yield_1m, one_item, children, async_for_loop);
 criterion_main!(benches);

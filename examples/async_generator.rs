@@ -29,10 +29,14 @@ use asyncio::prelude::*;
 /// The body runs only while the consumer waits for the next item: after
 /// `co.yield_(i).await` it stays suspended until `async_for!` asks again.
 ///
+/// The body is an async closure (`async move |co| { … }`, the shape of `scope` and
+/// `TaskGroup::run` too). `co` borrows the generator: it can be shared with futures the
+/// body awaits, but not moved into a spawned task — that does not compile.
+///
 /// (`gen` is a reserved keyword in Rust 2024 — kept for native generators — so the
 /// Python name needs the raw-identifier prefix `r#`.)
 pub fn r#gen(n: u32) -> impl Stream<Item = u32> {
-    generator(move |co| async move {
+    generator(async move |co| {
         for i in 0..n {
             co.yield_(i).await;
             sleep(Duration::from_millis(100)).await;

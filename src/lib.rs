@@ -284,7 +284,7 @@ macro_rules! race {
 /// use asyncio::prelude::*;
 ///
 /// fn count_to(n: u32) -> impl Stream<Item = u32> {
-///     generator(move |co| async move {
+///     generator(async move |co| {
 ///         for i in 0..n {
 ///             co.yield_(i).await;
 ///         }
@@ -329,7 +329,7 @@ macro_rules! race {
 /// use tokio_stream::StreamExt as _;
 ///
 /// # asyncio::run(async {
-/// let words = generator(|co| async move {
+/// let words = generator(async |co| {
 ///     for w in ["a", "bb", "ccc", "dddd"] {
 ///         co.yield_(w).await;
 ///     }
@@ -359,7 +359,7 @@ macro_rules! async_for {
 ///     let (a, b) = gather!(async { 1 }, async { 2 }).await;
 ///     let task = spawn(async { sleep(Duration::from_millis(1)).await; 3 });
 ///     let mut total = a + b + task.await;
-///     async_for!(x in generator(|co| async move { co.yield_(4).await }) {
+///     async_for!(x in generator(async |co| { co.yield_(4).await }) {
 ///         total += x;
 ///     });
 ///     assert_eq!(total, 10);

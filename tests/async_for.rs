@@ -10,7 +10,7 @@ use futures::executor::block_on;
 use futures::stream::{self, StreamExt};
 
 fn count_to(n: u32) -> impl Stream<Item = u32> {
-    generator(move |co| async move {
+    generator(async move |co| {
         for i in 0..n {
             co.yield_(i).await;
         }
@@ -53,7 +53,7 @@ fn break_stops_pulling_items() {
     let produced = std::rc::Rc::new(std::cell::Cell::new(0));
     let p = produced.clone();
     block_on(async move {
-        let s = generator(move |co| async move {
+        let s = generator(async move |co| {
             for i in 0..100u32 {
                 p.set(p.get() + 1);
                 co.yield_(i).await;
@@ -247,7 +247,7 @@ fn loop_is_a_unit_expression_and_shadowing_is_hygienic() {
 
 #[tokio::test]
 async fn works_under_tokio_with_sleeps() {
-    let s = generator(|co| async move {
+    let s = generator(async |co| {
         for i in 0..3u32 {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
             co.yield_(i).await;

@@ -11,7 +11,7 @@ use futures::StreamExt;
 #[test]
 fn yield_from_children_of_gather_all() {
     let got = asyncio::run(async {
-        let s = generator(|co| async move {
+        let s = generator(async |co| {
             let co = &co;
             let out = asyncio::gather_all((0..4u32).map(|c| async move {
                 for i in 0..3u32 {
@@ -35,7 +35,7 @@ fn yield_from_children_of_gather_all() {
 async fn yields_from_futures_unordered_children_with_timers() {
     // Children finish their sleeps at different times and yield while others wait:
     // every value must arrive, none lost, with the paused clock driving the sleeps.
-    let s = generator(|co| async move {
+    let s = generator(async |co| {
         let co = &co;
         let mut kids: futures::stream::FuturesUnordered<_> = (0..5u64)
             .map(|c| async move {
@@ -59,7 +59,7 @@ async fn yields_from_futures_unordered_children_with_timers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generator_moves_between_threads() {
     // `Send` generator driven by a spawned task on a multi-thread runtime.
-    let s = generator(|co| async move {
+    let s = generator(async |co| {
         for i in 0..100u64 {
             if i % 10 == 0 {
                 tokio::task::yield_now().await;
@@ -74,40 +74,8 @@ async fn generator_moves_between_threads() {
 }
 
 #[tokio::test]
-async fn yielder_moved_into_a_spawned_task_panics_there() {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let mut s = Box::pin(generator(move |co: Co<u32>| async move {
-        co.yield_(1).await;
-        // Misuse: hand the yielder to another task.
-        let _ = tx.send(co);
-        std::future::pending::<()>().await;
-    }));
-    assert_eq!(s.next().await, Some(1));
-    // Poll once more so the body runs to the `pending()`, having given the yielder away.
-    assert!(
-        tokio::time::timeout(Duration::from_millis(1), s.next())
-            .await
-            .is_err()
-    );
-    let co = rx.await.unwrap();
-    let err = tokio::spawn(async move { co.yield_(5).await })
-        .await
-        .unwrap_err();
-    let msg = err.into_panic();
-    let msg = msg
-        .downcast_ref::<&str>()
-        .copied()
-        .or(msg.downcast_ref::<String>().map(String::as_str))
-        .unwrap();
-    assert!(
-        msg.contains("was moved out of the generator's body"),
-        "{msg}"
-    );
-}
-
-#[tokio::test]
 async fn tokio_stream_adapters() {
-    let s = generator(|co| async move {
+    let s = generator(async |co| {
         for i in 0..5u32 {
             co.yield_(i).await;
         }
@@ -124,7 +92,7 @@ async fn buffer_unordered_over_a_generator_of_futures() {
     let running = Arc::new(AtomicUsize::new(0));
     let max = Arc::new(AtomicUsize::new(0));
     let (r, m) = (running.clone(), max.clone());
-    let jobs = generator(move |co| async move {
+    let jobs = generator(async move |co| {
         for i in 0..9u64 {
             let (r, m) = (r.clone(), m.clone());
             co.yield_(async move {
@@ -146,7 +114,7 @@ async fn buffer_unordered_over_a_generator_of_futures() {
 #[test]
 fn try_generator_with_question_mark_under_asyncio_run() {
     fn parse_all(inputs: Vec<&'static str>) -> impl Stream<Item = Result<i64, String>> {
-        try_generator(move |co| async move {
+        try_generator(async move |co| {
             for s in inputs {
                 let n: i64 = s.parse().map_err(|e| format!("{s}: {e}"))?;
                 co.yield_(n).await;
@@ -170,7 +138,7 @@ async fn dropping_mid_iteration_under_tokio_runs_destructors() {
     }
     let drops = Arc::new(AtomicUsize::new(0));
     let d = drops.clone();
-    let s = generator(move |co| async move {
+    let s = generator(async move |co| {
         let _g = Guard(d);
         for i in 0.. {
             tokio::task::yield_now().await;

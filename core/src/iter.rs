@@ -19,8 +19,8 @@
 //! `futures::stream::iter(...)`.
 //!
 //! The other way round — a plain `for` over a generator or any other stream — the
-//! compiler says "`Generator<…>` is not an iterator" (or "`impl Stream<Item = u32>` is
-//! not an iterator") and cannot be taught to mention `async_for!`: the hint would have
+//! compiler says "`impl FusedStream + Stream<Item = u32>` is not an iterator" (or names
+//! the stream type) and cannot be taught to mention `async_for!`: the hint would have
 //! to sit on std's `Iterator`. The fix is always the same: `for x in s { … }` →
 //! `async_for!(x in s { … })`, inside async code.
 //!
@@ -97,7 +97,7 @@ use futures_core::Stream;
 ///     type Item = u32;
 ///     type Stream = BoxStream<'static, u32>;
 ///     fn into_stream(self) -> Self::Stream {
-///         Box::pin(generator(move |co| async move {
+///         Box::pin(generator(async move |co| {
 ///             for i in 0..self.n {
 ///                 co.yield_(i).await;
 ///             }

@@ -6,7 +6,7 @@ use asyncio::prelude::*;
 
 #[asyncio::async_main]
 async fn main() {
-    let numbers = generator(|co| async move {
+    let numbers = generator(async |co| {
         co.yield_(1u32).await;
     });
     for n in numbers {

@@ -2,7 +2,7 @@
 use asyncio::prelude::*;
 
 fn evens() -> impl Stream<Item = u32> {
-    generator(|co| async move {
+    generator(async |co| {
         (0..10u32).filter(|x| x % 2 == 0).for_each(|x| {
             co.yield_(x).await;
         });

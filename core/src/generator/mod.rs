@@ -2,7 +2,7 @@
 //!
 //! | asyncio | here |
 //! |---|---|
-//! | `async def gen(n):` … `yield i` | `fn gen(n: u32) -> impl Stream<Item = u32> { generator(move \|co\| async move { … co.yield_(i).await; … }) }` |
+//! | `async def gen(n):` … `yield i` | `fn gen(n: u32) -> impl Stream<Item = u32> { generator(async move \|co\| { … co.yield_(i).await; … }) }` |
 //! | `async for i in gen(10):` | `async_for!(i in gen(10) { … })` (see [`crate::iter`]) |
 //! | an exception raised in the body | [`try_generator`]: the body returns `Err(e)`, the stream yields `Err(e)` last and ends |
 //! | `await agen.aclose()` / garbage collection of a half-consumed generator | drop the stream: the body is dropped at its current `await`, its locals' destructors run |
@@ -10,26 +10,34 @@
 //!
 //! # How it works
 //!
-//! [`generator`] takes a closure that receives the yielder, a [`Co<T>`], and returns the
-//! body future. `co.yield_(v).await` puts `v` in a one-item slot the generator shares
-//! with its yielder and suspends the body; the stream hands the value to the consumer.
-//! The body is polled again only when the consumer asks for the next item, so the body
-//! never runs ahead (one item in flight, natural back-pressure). No thread-local is
-//! involved and nothing is allocated per item: the slot lives in one small allocation
-//! per generator.
+//! [`generator`] takes an async closure that receives the yielder, a [`Co`]:
+//! `async |co| { … }`, the same shape as [`scope`](crate::scope) and
+//! [`TaskGroup::run`](crate::TaskGroup::run). `co.yield_(v).await` puts `v` in a one-item
+//! slot that lives inside the (pinned) generator and suspends the body; the stream hands
+//! the value to the consumer. The body is polled again only when the consumer asks for
+//! the next item, so the body never runs ahead (one item in flight, natural
+//! back-pressure). Nothing is allocated, per generator or per item (children that yield
+//! through their own `Context`, below, share one wait list, allocated on first use), and
+//! no thread-local carries values.
 //!
-//! [`Co::yield_`] takes `&self`, so children that the body polls — `gather!`,
-//! `gather_all`, `FuturesUnordered`, `futures::join!`/`select!` — can share the yielder
-//! by reference and yield too. When several children yield at once, the first one fills
-//! the slot and the others wait (their wakers are woken when the slot frees), so the
-//! consumer gets every value, one at a time.
+//! `Co<'a, T>` borrows the generator, and the body must work for every `'a`
+//! (`F: for<'a> AsyncFnOnce(Co<'a, T>)`), so the yielder cannot leave the body: moving
+//! `co` into `spawn`, `std::thread::spawn` or a `static`, or returning it, does not
+//! compile.
+//!
+//! [`Co::yield_`] takes `&self` (and `Co` is `Copy`), so children that the body polls —
+//! `gather!`, `gather_all`, `FuturesUnordered`, `futures::join!`/`select!` — can share
+//! the yielder and yield too. When several children yield at once, one value is in
+//! place and the others wait in arrival order; each is woken alone, when its value has
+//! been taken, so the consumer gets every value once, in order per child, and a thousand
+//! waiting children cost what one does.
 //!
 //! ```
 //! use asyncio_core::generator::generator;
 //! use futures::StreamExt;
 //!
 //! # futures::executor::block_on(async {
-//! let squares = generator(|co| async move {
+//! let squares = generator(async |co| {
 //!     for i in 1..=4u32 {
 //!         co.yield_(i * i).await;
 //!     }
@@ -49,7 +57,7 @@
 //! use futures::StreamExt;
 //!
 //! # futures::executor::block_on(async {
-//! let jobs = generator(|co| async move {
+//! let jobs = generator(async |co| {
 //!     for i in 0..6u64 {
 //!         co.yield_(async move { i * 10 }).await; // a stream of futures
 //!     }
@@ -60,19 +68,20 @@
 //! # });
 //! ```
 //!
-//! # Misuse
+//! # Threads
 //!
-//! The yielder belongs to its generator's body. Yielding while the generator is not
-//! polling its body — from a task the `Co` was moved into, or after the generator was
-//! dropped — panics with a message saying so. Every access to the slot is
-//! synchronised, so no misuse (even from another thread) can cause undefined behaviour.
+//! `Co` is `Send` and `Sync` when `T: Send`, so a body may run `std::thread::scope`
+//! inside one poll and share `co` with the scoped threads. A yield from such a thread
+//! cannot be delivered — the consumer takes values only on the thread that polls the
+//! generator, which is waiting for the scope to end — so it panics with a message that
+//! says so, instead of hanging. Return the values from the scoped threads and yield
+//! them in the body. A yield polled with the generator's own `Context` goes into the
+//! slot with plain stores (that `Context` proves the generator's thread); every other
+//! path is synchronised, so no misuse can cause undefined behaviour.
 
-mod imp;
+mod slot;
+mod stream;
+mod yielder;
 
-pub use imp::{Co, Generator, TryGenerator, Yield, generator, try_generator};
-
-/// The atomics the implementation uses; `core/tests/loom_generator.rs` swaps in loom's.
-mod sync {
-    pub(super) use std::hint::spin_loop;
-    pub(super) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
-}
+pub use stream::{GeneratorBody, TryGeneratorBody, generator, try_generator};
+pub use yielder::{Co, Yield};

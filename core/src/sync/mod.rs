@@ -86,8 +86,8 @@ mod event;
 mod lock;
 mod queue;
 mod semaphore;
-mod spin;
-mod waiters;
+pub(crate) mod spin;
+pub(crate) mod waiters;
 
 pub use barrier::{Barrier, BarrierWait, BrokenBarrierError};
 pub use condition::{Condition, ConditionWait};

@@ -8,6 +8,12 @@
 //! [`remove`](WaitList::remove)s it on drop — so a future dropped after it was handed
 //! something gets the payload back and passes it on, and nothing is lost.
 //!
+//! A waiter may also leave a deposit `D` with its entry ([`push_with`](WaitList::push_with)),
+//! which the notifier takes together with its waker
+//! ([`notify_first_with`](WaitList::notify_first_with)): the generator's yielders wait
+//! this way, each with the value it yields (`D = T`, `P = ()`). The primitives leave none
+//! (`D = ()`).
+//!
 //! Entries live in a slab (a `Vec` with a free list) linked in arrival order by index:
 //! push, notify and remove are O(1), and no allocation happens once the slab has grown to
 //! the largest number of simultaneous waiters. No `unsafe`: the links are indices.
@@ -21,37 +27,80 @@ const NIL: u32 = u32::MAX;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Key(u32);
 
-enum State<P> {
+enum State<P, D> {
     /// On the free list; `Slot::next` links to the next free slot.
     Free,
-    /// Linked in arrival order, waiting for a payload.
-    Waiting(Waker),
+    /// Linked in arrival order, waiting for a payload, with the waiter's deposit.
+    Waiting(Waker, D),
     /// Unlinked: the payload was handed over and the owner has not taken it yet.
     Notified(P),
 }
 
-struct Slot<P> {
+struct Slot<P, D> {
     prev: u32,
     next: u32,
-    state: State<P>,
+    state: State<P, D>,
 }
 
-/// Waiting futures in arrival order, each eventually handed a payload `P`.
-pub(crate) struct WaitList<P> {
-    slots: Vec<Slot<P>>,
+/// What [`WaitList::remove_with`] found in the entry it freed.
+pub(crate) enum Removed<P, D> {
+    /// The entry was still waiting: its deposit comes back.
+    Waiting(D),
+    /// A payload had been handed over and not yet taken: the caller must pass it on.
+    Notified(P),
+}
+
+/// Waiting futures in arrival order, each eventually handed a payload `P` (and each
+/// leaving a deposit `D` for the notifier, if `D` is not `()`).
+pub(crate) struct WaitList<P, D = ()> {
+    slots: Vec<Slot<P, D>>,
     head: u32,
     tail: u32,
     free: u32,
     waiting: usize,
 }
 
-impl<P> Default for WaitList<P> {
+impl<P, D> Default for WaitList<P, D> {
     fn default() -> Self {
         Self::new()
     }
 }
 
 impl<P> WaitList<P> {
+    /// Appends a waiter that will be woken through `waker`.
+    pub(crate) fn push(&mut self, waker: &Waker) -> Key {
+        self.push_with(waker, ())
+    }
+
+    /// The owner gives up: unlinks a waiting entry (`None`) or takes a payload that was
+    /// handed over but not yet taken (`Some`), which the caller must pass on. Frees the
+    /// entry either way.
+    pub(crate) fn remove(&mut self, key: Key) -> Option<P> {
+        match self.remove_with(key) {
+            Removed::Waiting(()) => None,
+            Removed::Notified(p) => Some(p),
+        }
+    }
+
+    /// Hands `payload` to the oldest waiter and returns its waker (to be woken after the
+    /// lock is released), or gives the payload back if nobody waits.
+    pub(crate) fn notify_first(&mut self, payload: P) -> Result<Waker, P> {
+        self.notify_first_with(payload).map(|(w, ())| w)
+    }
+
+    /// Hands a payload made by `make` to every waiter, oldest first, pushing their wakers
+    /// onto `wakers`.
+    pub(crate) fn notify_all(&mut self, wakers: &mut Vec<Waker>, mut make: impl FnMut() -> P) {
+        wakers.reserve(self.waiting);
+        while self.head != NIL {
+            if let Ok(w) = self.notify_first(make()) {
+                wakers.push(w);
+            }
+        }
+    }
+}
+
+impl<P, D> WaitList<P, D> {
     /// An empty list; allocates nothing until the first waiter.
     pub(crate) const fn new() -> Self {
         WaitList {
@@ -75,12 +124,13 @@ impl<P> WaitList<P> {
         self.waiting
     }
 
-    /// Appends a waiter that will be woken through `waker`.
-    pub(crate) fn push(&mut self, waker: &Waker) -> Key {
+    /// Appends a waiter that will be woken through `waker`, leaving `deposit` for the
+    /// notifier.
+    pub(crate) fn push_with(&mut self, waker: &Waker, deposit: D) -> Key {
         let slot = Slot {
             prev: self.tail,
             next: NIL,
-            state: State::Waiting(waker.clone()),
+            state: State::Waiting(waker.clone(), deposit),
         };
         let i = if self.free != NIL {
             let i = self.free;
@@ -109,7 +159,7 @@ impl<P> WaitList<P> {
     pub(crate) fn poll(&mut self, key: Key, waker: &Waker) -> Option<P> {
         let slot = &mut self.slots[key.0 as usize];
         match &mut slot.state {
-            State::Waiting(w) => {
+            State::Waiting(w, _) => {
                 if !w.will_wake(waker) {
                     w.clone_from(waker);
                 }
@@ -120,43 +170,33 @@ impl<P> WaitList<P> {
         }
     }
 
-    /// The owner gives up: unlinks a waiting entry (`None`) or takes a payload that was
-    /// handed over but not yet taken (`Some`), which the caller must pass on. Frees the
-    /// entry either way.
-    pub(crate) fn remove(&mut self, key: Key) -> Option<P> {
+    /// The owner gives up: unlinks a waiting entry (giving its deposit back) or takes a
+    /// payload that was handed over but not yet taken. Frees the entry either way.
+    pub(crate) fn remove_with(&mut self, key: Key) -> Removed<P, D> {
         match self.slots[key.0 as usize].state {
-            State::Waiting(_) => {
+            State::Waiting(..) => {
                 self.unlink(key.0);
-                self.free_slot(key.0);
-                None
+                match self.free_slot(key.0) {
+                    State::Waiting(_, d) => Removed::Waiting(d),
+                    _ => unreachable!("the entry was waiting"),
+                }
             }
-            State::Notified(_) => Some(self.release(key)),
+            State::Notified(_) => Removed::Notified(self.release(key)),
             State::Free => unreachable!("wait-list key removed after its entry was freed"),
         }
     }
 
     /// Hands `payload` to the oldest waiter and returns its waker (to be woken after the
-    /// lock is released), or gives the payload back if nobody waits.
-    pub(crate) fn notify_first(&mut self, payload: P) -> Result<Waker, P> {
+    /// lock is released) and deposit, or gives the payload back if nobody waits.
+    pub(crate) fn notify_first_with(&mut self, payload: P) -> Result<(Waker, D), P> {
         let i = self.head;
         if i == NIL {
             return Err(payload);
         }
         self.unlink(i);
         match std::mem::replace(&mut self.slots[i as usize].state, State::Notified(payload)) {
-            State::Waiting(w) => Ok(w),
+            State::Waiting(w, d) => Ok((w, d)),
             _ => unreachable!("a linked wait-list entry is always waiting"),
-        }
-    }
-
-    /// Hands a payload made by `make` to every waiter, oldest first, pushing their wakers
-    /// onto `wakers`.
-    pub(crate) fn notify_all(&mut self, wakers: &mut Vec<Waker>, mut make: impl FnMut() -> P) {
-        wakers.reserve(self.waiting);
-        while self.head != NIL {
-            if let Ok(w) = self.notify_first(make()) {
-                wakers.push(w);
-            }
         }
     }
 
@@ -188,15 +228,17 @@ impl<P> WaitList<P> {
         self.waiting -= 1;
     }
 
-    fn free_slot(&mut self, i: u32) {
+    /// Puts entry `i` on the free list and returns what it held.
+    fn free_slot(&mut self, i: u32) -> State<P, D> {
         let slot = &mut self.slots[i as usize];
-        slot.state = State::Free;
+        let old = std::mem::replace(&mut slot.state, State::Free);
         slot.next = self.free;
         self.free = i;
+        old
     }
 }
 
-impl<P> std::fmt::Debug for WaitList<P> {
+impl<P, D> std::fmt::Debug for WaitList<P, D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WaitList")
             .field("waiting", &self.waiting)
