@@ -373,6 +373,34 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// assert_eq!(v, Ok(42));
     /// # });
     /// ```
+    ///
+    /// A child that spawns more of itself (a tree walk, a crawler) meets the compiler
+    /// error of a recursive [`spawn`](crate::spawn) — "cannot satisfy `impl Future:
+    /// Send`" — and the same recipe fixes it: a plain function returning a boxed future
+    /// whose type says `Send`.
+    ///
+    /// ```
+    /// use asyncio_core::group::TaskGroup;
+    /// use std::future::Future;
+    /// use std::pin::Pin;
+    ///
+    /// /// Counts the leaves of a binary tree of the given depth, one child per node.
+    /// fn leaves(tg: TaskGroup<()>, depth: u32) -> Pin<Box<dyn Future<Output = Result<u32, ()>> + Send>> {
+    ///     Box::pin(async move {
+    ///         if depth == 0 {
+    ///             return Ok(1);
+    ///         }
+    ///         let left = tg.spawn(leaves(tg.clone(), depth - 1));
+    ///         let right = tg.spawn(leaves(tg.clone(), depth - 1));
+    ///         Ok(left.await.unwrap() + right.await.unwrap())
+    ///     })
+    /// }
+    ///
+    /// # asyncio_core::run(async {
+    /// let n = TaskGroup::run(async |tg| leaves(tg, 4).await).await;
+    /// assert_eq!(n, Ok(16));
+    /// # });
+    /// ```
     #[track_caller]
     pub fn spawn<T, F>(&self, future: F) -> GroupTask<T>
     where
