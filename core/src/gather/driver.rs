@@ -59,8 +59,14 @@ impl<F: Future, O> Driver<F, O> {
         }
     }
 
+    /// The number of children.
+    ///
+    /// Read from the slice's pointer metadata, never through a `&[Slot]`: under Stacked
+    /// Borrows a shared reference over the slots is a read of every child, which
+    /// invalidates the `&mut` a child holds into its own state (`pin!` in an `async fn`)
+    /// — Miri reports such a child as undefined behaviour.
     pub(crate) fn len(&self) -> usize {
-        self.slots.len()
+        (&raw const *self.slots).len()
     }
 
     pub(crate) fn remaining(&self) -> usize {
@@ -80,8 +86,9 @@ impl<F: Future, O> Driver<F, O> {
     }
 
     pub(crate) fn set_rotate(&mut self, rotate: usize) {
-        if !self.slots.is_empty() {
-            self.rotate = rotate % self.slots.len();
+        let n = self.len();
+        if n != 0 {
+            self.rotate = rotate % n;
         }
     }
 
@@ -124,7 +131,7 @@ impl<F: Future, O> Driver<F, O> {
     /// panics is caught and its payload discarded (this runs after the join's first
     /// failure, which a later panic must not replace), and the next slot is dropped.
     pub(crate) fn drop_all(&mut self) {
-        for i in 0..self.slots.len() {
+        for i in 0..self.len() {
             let mut slot = Self::slot(&mut self.slots, i);
             // `Pin::set` writes `Gone` even when the old value's `Drop` unwinds, so a
             // slot is never dropped twice.
@@ -190,7 +197,7 @@ impl<F: Future, O> Driver<F, O> {
         // `pop`: a join whose children all finish while being started never touches the
         // shared atomics. Wakes that happen before `begin` are in the stack and popped.
         let mut begun = false;
-        let budget = self.slots.len();
+        let budget = self.len();
         let mut popped = 0;
         loop {
             if let Some(done) = self.start(break_ends_join, &mut on_ready) {
@@ -251,8 +258,8 @@ impl<F: Future, O> Driver<F, O> {
         break_ends_join: bool,
         on_ready: &mut impl FnMut(F::Output) -> ControlFlow<B, O>,
     ) -> Option<Poll<Option<B>>> {
+        let n = self.len();
         let slots = &mut *self.slots;
-        let n = slots.len();
         let limit = self.limit;
         let rotate = self.rotate;
         let mut started = self.started;
