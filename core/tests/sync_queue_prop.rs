@@ -384,6 +384,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
+    #[cfg_attr(miri, ignore = "proptest's failure persistence needs the file system")]
     fn queue_matches_the_model(cap in 1usize..4, ops in proptest::collection::vec(op(), 0..120)) {
         run(cap, &ops)?;
     }
