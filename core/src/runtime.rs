@@ -473,9 +473,16 @@ pub(crate) fn surely_in_runtime() -> bool {
 #[track_caller]
 #[inline]
 pub(crate) fn ensure_loop(what: &str) {
-    if !surely_in_runtime() && tokio::runtime::Handle::try_current().is_err() {
+    if !loop_entered() {
         no_loop(what);
     }
+}
+
+/// Whether a tokio runtime is entered on this thread: the thread-local check first,
+/// tokio's only off the loop's threads.
+#[inline]
+fn loop_entered() -> bool {
+    surely_in_runtime() || tokio::runtime::Handle::try_current().is_ok()
 }
 
 /// As [`ensure_loop`], for callers that need the runtime's handle.
@@ -504,7 +511,7 @@ pub(crate) fn no_loop(what: &str) -> ! {
 #[track_caller]
 #[inline]
 pub(crate) fn ensure_loop_now(what: &str) {
-    if !surely_in_runtime() && tokio::runtime::Handle::try_current().is_err() {
+    if !loop_entered() {
         no_loop_now(what);
     }
 }

@@ -209,15 +209,7 @@ impl Future for Sleep {
         let mut this = self.project();
         if this.timer.is_none() {
             crate::runtime::ensure_loop(this.what);
-            let at = match *this.deadline {
-                Deadline::After(d) => {
-                    let now = Instant::now();
-                    // An overflowing duration never ends: 30 years is tokio's "never".
-                    now.checked_add(d)
-                        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 86_400))
-                }
-                Deadline::At(at) => at,
-            };
+            let at = this.deadline.fix(Instant::now());
             *this.deadline = Deadline::At(at);
             this.timer.set(Some(tokio::time::sleep_until(at)));
         }
@@ -235,6 +227,19 @@ enum Deadline {
     After(Duration),
     /// At this instant ([`timeout_at`], a reschedule, or a relative limit once polled).
     At(Instant),
+}
+
+impl Deadline {
+    /// The instant it means when first polled at `now`. An overflowing relative limit
+    /// never passes: 30 years is tokio's "never" too.
+    fn fix(self, now: Instant) -> Instant {
+        match self {
+            Deadline::After(limit) => now
+                .checked_add(limit)
+                .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 86_400)),
+            Deadline::At(at) => at,
+        }
+    }
 }
 
 pin_project_lite::pin_project! {
@@ -286,13 +291,7 @@ impl Clock {
         let mut this = self.project();
         crate::runtime::ensure_loop(this.what);
         let now = Instant::now();
-        let deadline = match *this.deadline {
-            // An overflowing limit never expires: 30 years is tokio's "never" too.
-            Deadline::After(limit) => now
-                .checked_add(limit)
-                .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 86_400)),
-            Deadline::At(at) => at,
-        };
+        let deadline = this.deadline.fix(now);
         *this.deadline = Deadline::At(deadline);
         *this.started = Some(now);
         if deadline <= now {
